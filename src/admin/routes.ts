@@ -1,0 +1,63 @@
+// Admin endpoints for config and logging. They call services (config store, log manager) and
+// never reach into providers. Errors use the OpenAI envelope, like every non-Anthropic route.
+
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { maskedConfig } from '../config/mask.js';
+import { normalizeLogLevel } from '../config/schema.js';
+import { formatIssues } from '../config/load.js';
+import { reloadConfig } from '../config/reload.js';
+import type { ConfigStore } from '../config/store.js';
+import { GatewayError } from '../core/gateway-error.js';
+import type { LogManager } from '../logging.js';
+
+interface AdminServices {
+  store: ConfigStore;
+  logs: LogManager;
+}
+
+const loggingBody = z.strictObject({
+  level: z.string(),
+  ttl_seconds: z.number().int().positive().max(7 * 24 * 3600).optional(),
+});
+
+export function registerAdminRoutes(app: FastifyInstance, { store, logs }: AdminServices): void {
+  app.get('/admin/config', async (request) => {
+    const snapshot = request.ctx.snapshot;
+    return {
+      version: snapshot.version,
+      loaded_at: snapshot.loadedAt.toISOString(),
+      source: snapshot.source,
+      file: store.file,
+      last_reload: store.last,
+      config: maskedConfig(snapshot.config),
+    };
+  });
+
+  app.post('/admin/config/reload', async (request, reply) => {
+    const result = await reloadConfig(store, request.log, 'admin');
+    if (!result.ok) {
+      throw new GatewayError('invalid_request', `Config is invalid; the running config was kept. ${formatIssues(result.issues)}`, {
+        code: 'invalid_config',
+        details: result.issues,
+      });
+    }
+    return reply.send({ status: 'reloaded', version: result.version, changed: result.changed, restart_required: result.restartRequired });
+  });
+
+  app.get('/admin/logging', async () => logs.status());
+
+  app.post('/admin/logging', async (request) => {
+    const parsed = loggingBody.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const param = issue.path.join('.') || undefined;
+      throw new GatewayError('invalid_request', `${param ? `${param}: ` : ''}${issue.message}`, param ? { param } : {});
+    }
+    const level = normalizeLogLevel(parsed.data.level);
+    if (!level) throw new GatewayError('invalid_request', `level: unknown level "${parsed.data.level}"`, { param: 'level' });
+    logs.setOverride(level, parsed.data.ttl_seconds);
+    request.log.warn({ level, ttl_seconds: parsed.data.ttl_seconds ?? null }, 'log level switched by admin');
+    return logs.status();
+  });
+}

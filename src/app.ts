@@ -1,0 +1,100 @@
+// Builds the Fastify app from the running services without listening (tests use it with
+// inject() or listen on port 0). Hooks: request context + auth on every request, one INFO log
+// line per request, and every error mapped to the client's protocol envelope.
+
+import { randomBytes } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { registerAdminRoutes } from './admin/routes.js';
+import { authenticate } from './auth.js';
+import type { ConfigStore } from './config/store.js';
+import { GatewayError } from './core/gateway-error.js';
+import { errorReply, toGatewayError } from './errors.js';
+import type { LogManager } from './logging.js';
+import { registerHealthRoutes } from './health.js';
+import { registerModelRoutes } from './protocols/models.js';
+import { StaticProviderRegistry, type ProviderRegistry } from './providers/provider.js';
+import { accessFor, protocolFor } from './request-context.js';
+
+export interface GatewayServices {
+  store: ConfigStore;
+  logs: LogManager;
+  providers?: ProviderRegistry;
+}
+
+export async function buildApp(services: GatewayServices): Promise<FastifyInstance> {
+  const { store, logs } = services;
+  const providers = services.providers ?? new StaticProviderRegistry();
+  const startup = store.current().config;
+
+  const app = Fastify({
+    // pino's Logger type is wider than Fastify's; narrowing keeps the app's default generics.
+    loggerInstance: logs.logger as FastifyBaseLogger,
+    // We write our own one-line request log in onResponse (see logRequest).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
+    bodyLimit: startup.server.body_limit,
+    genReqId: () => randomBytes(6).toString('base64url'),
+    // Fastify answers 503 to requests arriving while it drains on shutdown.
+    return503OnClosing: true,
+  });
+
+  app.decorateRequest('ctx', undefined as never);
+
+  app.addHook('onRequest', async (request) => {
+    const declared = request.routeOptions.config;
+    request.ctx = {
+      snapshot: store.current(),
+      protocol: protocolFor(request, declared?.protocol),
+      access: accessFor(request.url, declared?.access),
+    };
+    request.ctx.tokenName = authenticate(request.ctx.access, request.headers, request.ctx.snapshot.config.auth).tokenName;
+  });
+
+  app.addHook('onResponse', async (request, reply) => logRequest(request, reply));
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const gatewayError = toGatewayError(error);
+    if (gatewayError.kind === 'internal') request.log.error({ err: error }, 'unhandled error');
+    else request.log.debug({ kind: gatewayError.kind, err: gatewayError.message }, 'request rejected');
+    return sendError(request, reply, gatewayError);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new GatewayError('not_found', `Unknown route: ${request.method} ${request.url.split('?')[0]}`, {
+      code: 'unknown_route',
+    })),
+  );
+
+  registerHealthRoutes(app, providers);
+  registerModelRoutes(app);
+  registerAdminRoutes(app, { store, logs });
+  return app;
+}
+
+/** Reply with the error in the protocol the request speaks (unknown routes: OpenAI's). */
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
+  const protocol = request.ctx?.protocol ?? protocolFor(request);
+  const out = errorReply(protocol, error);
+  return reply.code(out.status).headers(out.headers).send(out.body);
+}
+
+function logRequest(request: FastifyRequest, reply: FastifyReply): void {
+  const ctx = request.ctx;
+  const durationMs = Math.round(reply.elapsedTime * 10) / 10;
+  const path = request.url.split('?')[0];
+  const fields: Record<string, unknown> = {
+    method: request.method,
+    path,
+    status: reply.statusCode,
+    duration_ms: durationMs,
+  };
+  if (ctx?.model) fields.model = ctx.model;
+  if (ctx?.provider) fields.provider = ctx.provider;
+  if (ctx?.stream) fields.stream = true;
+  if (ctx?.firstByteAt !== undefined) fields.ttfb_ms = Math.round((ctx.firstByteAt - (performance.now() - reply.elapsedTime)) * 10) / 10;
+  if (ctx?.usage) fields.tokens = { input: ctx.usage.inputTokens, output: ctx.usage.outputTokens };
+  if (ctx?.tokenName && ctx.tokenName !== 'public') fields.client = ctx.tokenName;
+  const msg = `${request.method} ${path} | ${ctx?.model ?? '-'} | ${reply.statusCode} | ${(durationMs / 1000).toFixed(3)}s`;
+  // Probes from Docker / orchestrators every few seconds would drown the INFO log.
+  if (ctx?.access === 'public') request.log.debug(fields, msg);
+  else request.log.info(fields, msg);
+}

@@ -1,0 +1,21 @@
+// A copy of the config that is safe to show (admin status, check-config): secrets masked.
+
+import { mask } from '../secrets.js';
+import type { GatewayConfig } from './schema.js';
+
+export function maskedConfig(config: GatewayConfig): unknown {
+  const copy = structuredClone(config) as GatewayConfig & Record<string, unknown>;
+  const auth = copy.auth as Record<string, unknown>;
+  auth.bearer_token = mask(config.auth.bearer_token);
+  auth.admin_token = mask(config.auth.admin_token);
+  auth.tokens = config.auth.tokens.map((t) => (typeof t === 'string' ? mask(t) : { name: t.name, token: mask(t.token) }));
+  (copy.g4f as Record<string, unknown>).api_key = mask(config.g4f.api_key);
+  return copy;
+}
+
+/** Every secret value in a config, for the log scrubber. */
+export function configSecrets(config: GatewayConfig): string[] {
+  const out: Array<string | undefined> = [config.auth.bearer_token, config.auth.admin_token, config.g4f.api_key];
+  for (const t of config.auth.tokens) out.push(typeof t === 'string' ? t : t.token);
+  return out.filter((v): v is string => !!v);
+}

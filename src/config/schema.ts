@@ -1,0 +1,142 @@
+// The configuration schema (the spec's structure, snake_case as in the YAML). Every key has a
+// default so the gateway starts with no file at all; unknown keys are rejected so typos surface.
+
+import { z } from 'zod';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Accepts pino names and the spec's loguru names (DEBUG, INFO, WARNING, ERROR, CRITICAL). */
+export function normalizeLogLevel(value: string): LogLevel | undefined {
+  const lower = value.trim().toLowerCase();
+  const alias: Record<string, LogLevel> = { warning: 'warn', critical: 'fatal', off: 'silent' };
+  const level = alias[lower] ?? lower;
+  return (LOG_LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : undefined;
+}
+
+const logLevel = z.string().transform((value, ctx) => {
+  const level = normalizeLogLevel(value);
+  if (!level) {
+    ctx.addIssue({ code: 'custom', message: `unknown level "${value}" (use one of ${LOG_LEVELS.join(', ')})` });
+    return z.NEVER;
+  }
+  return level;
+});
+
+const UNITS: Record<string, number> = { b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3 };
+
+/** "10 MB", "512k", 1048576 -> bytes. */
+export function parseSize(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? Math.floor(value) : undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  if (!match) return undefined;
+  const unit = UNITS[(match[2] || 'b').toLowerCase()];
+  return unit === undefined ? undefined : Math.floor(Number(match[1]) * unit);
+}
+
+const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const bytes = parseSize(value);
+  if (bytes === undefined || bytes <= 0) {
+    ctx.addIssue({ code: 'custom', message: `not a size: "${value}" (e.g. "10 MB")` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+// "10 MB" rotates by size; "daily" / "hourly" by time (pino-roll frequencies).
+const rotation = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  if (typeof value === 'string' && ['daily', 'hourly'].includes(value.trim().toLowerCase())) {
+    return { frequency: value.trim().toLowerCase() as 'daily' | 'hourly' };
+  }
+  const bytes = parseSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `not a rotation: "${value}" (a size like "10 MB", or daily/hourly)` });
+    return z.NEVER;
+  }
+  return { sizeBytes: bytes };
+});
+
+// `format: json` (one JSON object a line) or `text` (one readable line). The spec's loguru template
+// strings ("{time} | {level} | {message}") are accepted and mean `text`.
+const logFormat = z.string().transform((value, ctx) => {
+  const lower = value.trim().toLowerCase();
+  if (lower === 'json') return 'json' as const;
+  if (lower === 'text' || lower === 'pretty' || value.includes('{')) return 'text' as const;
+  ctx.addIssue({ code: 'custom', message: `unknown format "${value}" (use json or text)` });
+  return z.NEVER;
+});
+
+const token = z.string().min(1, 'must not be empty');
+const namedToken = z.union([token, z.strictObject({ name: z.string().min(1), token })]);
+
+const nonEmptyOptional = z
+  .string()
+  .optional()
+  .nullable()
+  .transform((v) => (v == null || v.trim() === '' ? undefined : v));
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('0.0.0.0'),
+      port: z.coerce.number().int().min(0).max(65535).default(8022),
+      /** Largest accepted request body; images and long agent histories need room. */
+      body_limit: size.default(20 * 1024 * 1024),
+      /** Seconds SIGTERM waits for in-flight requests and streams before closing them. */
+      shutdown_timeout: z.number().positive().max(600).default(10),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      bearer_token: nonEmptyOptional,
+      tokens: z.array(namedToken).default([]),
+      /** When set, /admin/* accepts only this token; otherwise any client token works there. */
+      admin_token: nonEmptyOptional,
+    })
+    .prefault({}),
+  logging: z
+    .strictObject({
+      level: logLevel.default('info'),
+      format: logFormat.default('json'),
+      file: nonEmptyOptional,
+      rotation: rotation.default({ sizeBytes: 10 * 1024 * 1024 }),
+      max_files: z.number().int().min(1).max(1000).default(5),
+    })
+    .prefault({}),
+  gemini: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      cookie_path: z.string().min(1).default('cookies/gemini.json'),
+      auto_refresh: z.boolean().default(true),
+      refresh_interval: z.number().min(60, 'must be at least 60 seconds').default(600),
+      proxy: nonEmptyOptional,
+      models: z
+        .array(z.string().min(1))
+        .default(['gemini-3-pro', 'gemini-3-flash', 'gemini-3-flash-thinking', 'gemini-2.5-pro', 'gemini-2.5-flash']),
+    })
+    .prefault({}),
+  g4f: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      base_url: z.url().default('http://127.0.0.1:1337/v1'),
+      api_key: nonEmptyOptional,
+      models: z
+        .array(z.string().min(1))
+        .default(['gpt-4o', 'gpt-4o-mini', 'claude-3-opus', 'claude-3-sonnet', 'deepseek-*', 'qwen-*', 'grok-*']),
+      fallback: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          max_retries: z.number().int().min(0).max(10).default(2),
+          /** Seconds before an upstream attempt is abandoned. */
+          timeout: z.number().positive().default(30),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+});
+
+export type GatewayConfig = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Keys that only take effect after a restart (the listening socket and its limits). */
+export const RESTART_ONLY_KEYS = ['server.host', 'server.port', 'server.body_limit'] as const;

@@ -1,0 +1,23 @@
+// Liveness and readiness. Both are public and reveal nothing secret: states, never values.
+
+import type { FastifyInstance } from 'fastify';
+import type { ProviderRegistry } from './providers/provider.js';
+
+const startedAt = Date.now();
+
+export function registerHealthRoutes(app: FastifyInstance, providers: ProviderRegistry): void {
+  app.get('/health', { config: { access: 'public' } }, async () => ({
+    status: 'ok',
+    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+  }));
+
+  // Ready = at least one upstream can take a request now (orchestrators route traffic by it).
+  app.get('/ready', { config: { access: 'public' } }, async (_request, reply) => {
+    const upstreams = providers.list().map((p) => {
+      const health = p.health();
+      return { id: p.id, state: health.state, usable: health.usable };
+    });
+    const ready = upstreams.some((u) => u.usable);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', upstreams });
+  });
+}

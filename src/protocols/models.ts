@@ -1,0 +1,36 @@
+// GET /v1/models (OpenAI list shape, or Anthropic's when `anthropic-version` is sent) and
+// GET /v1/claude/models (always Anthropic's shape).
+
+import type { FastifyInstance } from 'fastify';
+import type { ModelInfo } from '../core/types.js';
+import { configuredModels } from '../models.js';
+
+// Model lists need a creation time; ours are not versioned, so report a fixed, plausible one.
+const CREATED_AT = Date.UTC(2025, 0, 1) / 1000;
+
+export function openAIModelList(models: ModelInfo[]) {
+  return {
+    object: 'list',
+    data: models.map((m) => ({ id: m.id, object: 'model', created: m.createdAt ?? CREATED_AT, owned_by: m.provider })),
+  };
+}
+
+export function anthropicModelList(models: ModelInfo[]) {
+  const data = models.map((m) => ({
+    type: 'model',
+    id: m.id,
+    display_name: m.displayName ?? m.id,
+    created_at: new Date((m.createdAt ?? CREATED_AT) * 1000).toISOString(),
+  }));
+  return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
+}
+
+export function registerModelRoutes(app: FastifyInstance): void {
+  app.get('/v1/models', { config: { protocol: 'auto' } }, async (request) => {
+    const models = configuredModels(request.ctx.snapshot.config);
+    return request.ctx.protocol === 'anthropic' ? anthropicModelList(models) : openAIModelList(models);
+  });
+  app.get('/v1/claude/models', { config: { protocol: 'anthropic' } }, async (request) =>
+    anthropicModelList(configuredModels(request.ctx.snapshot.config)),
+  );
+}

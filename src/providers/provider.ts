@@ -1,0 +1,67 @@
+// The contract every upstream implements. Providers never see a wire protocol of our clients:
+// they take a canonical ChatRequest and yield canonical ChatEvents.
+
+import type { Logger } from 'pino';
+import type { ChatEvent, ChatRequest, ModelInfo } from '../core/types.js';
+
+export interface ProviderCapabilities {
+  /** Native function calling; false means tool emulation (src/tools/) wraps this provider. */
+  nativeTools: boolean;
+  images: boolean;
+  thinking: boolean;
+}
+
+export interface ProviderCallContext {
+  /** The model id to send upstream (after alias resolution). */
+  upstreamModel: string;
+  /** Aborted when the client disconnects or the request times out: stop upstream work at once. */
+  signal: AbortSignal;
+  log: Logger;
+  requestId: string;
+}
+
+export type ProviderState = 'ok' | 'degraded' | 'unavailable' | 'disabled';
+
+/** What /ready and status pages may show: never a secret. */
+export interface ProviderHealth {
+  state: ProviderState;
+  /** True when a request sent now has a chance to succeed. */
+  usable: boolean;
+  detail?: string;
+}
+
+export interface Provider {
+  readonly id: string;
+  readonly capabilities: ProviderCapabilities;
+  /**
+   * Stream one answer. Failures before any output are thrown as GatewayError (so the router can
+   * fall back); failures after output has started are yielded as an `error` event.
+   */
+  stream(request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent>;
+  listModels(): Promise<ModelInfo[]>;
+  health(): ProviderHealth;
+  /** Release sockets and timers (shutdown, or replacement after a config reload). */
+  close?(): Promise<void>;
+}
+
+/** The set of live providers. Rebuilt or updated by the owner when the config changes. */
+export interface ProviderRegistry {
+  list(): readonly Provider[];
+  get(id: string): Provider | undefined;
+}
+
+export class StaticProviderRegistry implements ProviderRegistry {
+  private readonly byId: Map<string, Provider>;
+
+  constructor(private readonly providers: readonly Provider[] = []) {
+    this.byId = new Map(providers.map((p) => [p.id, p]));
+  }
+
+  list(): readonly Provider[] {
+    return this.providers;
+  }
+
+  get(id: string): Provider | undefined {
+    return this.byId.get(id);
+  }
+}

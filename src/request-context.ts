@@ -1,0 +1,48 @@
+// Per-request state shared by hooks and routes: the config snapshot the request started with,
+// the client protocol (for error envelopes), and what the request log line reports.
+
+import type { FastifyRequest } from 'fastify';
+import type { Access } from './auth.js';
+import type { ConfigSnapshot } from './config/store.js';
+import type { Usage } from './core/types.js';
+import type { ClientProtocol } from './errors.js';
+
+export interface RequestContext {
+  /** Taken once in onRequest; a config reload never changes it for this request. */
+  snapshot: ConfigSnapshot;
+  protocol: ClientProtocol;
+  access: Access;
+  tokenName?: string;
+  model?: string;
+  provider?: string;
+  stream?: boolean;
+  /** performance.now() when the first body byte went to the client (streams). */
+  firstByteAt?: number;
+  usage?: Usage;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    ctx: RequestContext;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route; default: `admin` under /admin, else `client`. */
+    access?: Access;
+    /** Error envelope for the route; `auto` = Anthropic when `anthropic-version` is sent. */
+    protocol?: ClientProtocol | 'auto';
+  }
+}
+
+/** Anthropic routes by path; `auto` routes (model lists) by the `anthropic-version` header. */
+export function protocolFor(request: Pick<FastifyRequest, 'url' | 'headers'>, declared?: ClientProtocol | 'auto'): ClientProtocol {
+  if (declared === 'openai' || declared === 'anthropic') return declared;
+  const url = request.url;
+  if (url.startsWith('/v1/messages') || url.startsWith('/v1/claude/')) return 'anthropic';
+  if (declared === 'auto' && request.headers['anthropic-version'] !== undefined) return 'anthropic';
+  return 'openai';
+}
+
+export function accessFor(url: string, declared?: Access): Access {
+  if (declared) return declared;
+  return url === '/admin' || url.startsWith('/admin/') || url.startsWith('/admin?') ? 'admin' : 'client';
+}
