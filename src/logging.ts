@@ -157,10 +157,14 @@ export class LogManager {
   /** Flush and close file output (shutdown). */
   close(): void {
     this.clearOverride();
-    this.fileSink?.flushSync?.();
-    this.fileSink?.end();
+    const file = this.fileSink;
+    if (!file) return;
     this.fileSink = undefined;
     this.fileKey = '';
+    // Later lines (a second shutdown message, a late request) still reach the console.
+    this.destination.sinks = [this.configured?.format === 'text' ? textSink(this.stdout) : (this.stdout as LineSink)];
+    file.flushSync?.();
+    file.end();
   }
 
   private syncLevel(): void {

@@ -82,6 +82,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
 
   const reload = (trigger: 'signal' | 'admin' | 'file') => reloadConfig(store, log, trigger);
   const watcher: ConfigWatcher = watchConfigFile(file, () => void reload('file'), options.watch);
+  let closing: Promise<DrainResult> | undefined;
 
   return {
     app,
@@ -92,12 +93,15 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     reload,
-    async close(timeoutMs = store.current().config.server.shutdown_timeout * 1000) {
-      watcher.close();
-      const result = await drain(app, timeoutMs);
-      log.info(result, result.forced ? 'shutdown: drain timed out, open connections cut' : 'shutdown: drained');
-      logs.close();
-      return result;
+    close(timeoutMs = store.current().config.server.shutdown_timeout * 1000) {
+      closing ??= (async () => {
+        watcher.close();
+        const result = await drain(app, timeoutMs);
+        log.info(result, result.forced ? 'shutdown: drain timed out, open connections cut' : 'shutdown: drained');
+        logs.close();
+        return result;
+      })();
+      return closing;
     },
   };
 }

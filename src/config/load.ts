@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
 import { configSchema, type GatewayConfig } from './schema.js';
 
 export interface ConfigIssue {
@@ -74,23 +75,28 @@ export function parseConfigText(text: string | undefined, env: Env = process.env
 
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) {
-    return {
-      ok: false,
-      issues: parsed.error.issues.map((issue) => ({
-        path: issuePath(issue.path, issue),
-        message: issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message,
-      })),
-      fingerprint,
-    };
+    return { ok: false, issues: describeIssues(parsed.error.issues, []), fingerprint };
   }
   return { ok: true, config: parsed.data, source: text === undefined ? 'defaults' : 'file', fingerprint };
 }
 
-function issuePath(segments: readonly PropertyKey[], issue: { code: string; keys?: string[] }): string {
-  const base = segments.map((s) => (typeof s === 'number' ? `[${s}]` : String(s))).join('.').replace(/\.\[/g, '[');
-  // For unknown keys zod reports the parent; name the key itself.
-  if (issue.code === 'unrecognized_keys' && issue.keys?.length === 1) return base ? `${base}.${issue.keys[0]}` : issue.keys[0]!;
-  return base;
+type ZodIssue = z.core.$ZodIssue;
+
+/** zod issues -> key path + message; a union reports the branch that matches the input's type. */
+function describeIssues(issues: readonly ZodIssue[], prefix: readonly PropertyKey[]): ConfigIssue[] {
+  return issues.flatMap((issue): ConfigIssue[] => {
+    const at = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const typeMismatch = (branch: readonly ZodIssue[]) => branch.some((i) => i.code === 'invalid_type' && i.path.length === 0);
+      const branch = issue.errors.find((b) => !typeMismatch(b));
+      if (branch) return describeIssues(branch, at);
+    }
+    let path = at.map((s) => (typeof s === 'number' ? `[${s}]` : String(s))).join('.').replace(/\.\[/g, '[');
+    // For unknown keys zod reports the parent object; name the key itself.
+    if (issue.code === 'unrecognized_keys' && issue.keys.length === 1) path = path ? `${path}.${issue.keys[0]}` : issue.keys[0]!;
+    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message;
+    return [{ path, message }];
+  });
 }
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
