@@ -81,7 +81,10 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   log.info({ host, port, config: store.file, source: store.current().source }, `gateway listening on http://${host}:${port}`);
 
   const reload = (trigger: 'signal' | 'admin' | 'file') => reloadConfig(store, log, trigger);
-  const watcher: ConfigWatcher = watchConfigFile(file, () => void reload('file'), options.watch);
+  // CONFIG_WATCH=false leaves reloads to SIGHUP and the admin endpoint.
+  const watcher: ConfigWatcher | undefined = /^(0|false|no|off)$/i.test(env.CONFIG_WATCH ?? '')
+    ? undefined
+    : watchConfigFile(file, () => void reload('file'), options.watch);
   let closing: Promise<DrainResult> | undefined;
 
   return {
@@ -95,7 +98,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     reload,
     close(timeoutMs = store.current().config.server.shutdown_timeout * 1000) {
       closing ??= (async () => {
-        watcher.close();
+        watcher?.close();
         const result = await drain(app, timeoutMs);
         log.info(result, result.forced ? 'shutdown: drain timed out, open connections cut' : 'shutdown: drained');
         logs.close();
