@@ -9,5 +9,6 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 15_000,
     hookTimeout: 15_000,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
