@@ -49,6 +49,11 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
     request.ctx.tokenName = authenticate(request.ctx.access, request.headers, request.ctx.snapshot.config.auth).tokenName;
   });
 
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (isStream(payload) && request.ctx) markFirstByte(request, reply);
+    return payload;
+  });
+
   app.addHook('onResponse', async (request, reply) => logRequest(request, reply));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -75,6 +80,25 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
   const protocol = request.ctx?.protocol ?? protocolFor(request);
   const out = errorReply(protocol, error);
   return reply.code(out.status).headers(out.headers).send(out.body);
+}
+
+function isStream(payload: unknown): boolean {
+  return typeof payload === 'object' && payload !== null && typeof (payload as { pipe?: unknown }).pipe === 'function';
+}
+
+/**
+ * Time to first byte of a streamed body: wrap the socket write once, and unwrap on the first
+ * call, so the chunks after it pay nothing.
+ */
+function markFirstByte(request: FastifyRequest, reply: FastifyReply): void {
+  const raw = reply.raw;
+  const write = raw.write;
+  request.ctx.stream = true;
+  raw.write = function firstWrite(this: typeof raw, ...args: Parameters<typeof write>) {
+    request.ctx.firstByteAt = performance.now();
+    raw.write = write;
+    return write.apply(this, args);
+  } as typeof write;
 }
 
 function logRequest(request: FastifyRequest, reply: FastifyReply): void {

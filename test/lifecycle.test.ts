@@ -22,7 +22,6 @@ async function streamingApp(count: number, gapMs: number): Promise<{ t: TestApp;
         setTimeout(() => this.push(`data: ${sent++}\n\n`), sent === 0 ? 0 : gapMs);
       },
     });
-    request.ctx.stream = true;
     return reply.type('text/event-stream').send(body);
   });
   const address = await app.app.listen({ host: '127.0.0.1', port: 0 });
@@ -49,6 +48,21 @@ async function readAll(res: Response, onFirst: () => void): Promise<string> {
   }
   return text;
 }
+
+describe('streamed responses', () => {
+  it('log time to first byte next to the total duration', async () => {
+    const s = await streamingApp(3, 150);
+    t = s.t;
+    const res = await fetch(`${s.url}/test/stream`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    await res.text();
+    await new Promise((r) => setTimeout(r, 20));
+    const line = s.t.output.lines().find((l) => l.path === '/test/stream');
+    expect(line).toMatchObject({ stream: true, status: 200 });
+    expect(line!.ttfb_ms as number).toBeGreaterThanOrEqual(0);
+    expect(line!.ttfb_ms as number).toBeLessThan(100);
+    expect(line!.duration_ms as number).toBeGreaterThanOrEqual(290);
+  });
+});
 
 describe('graceful shutdown', () => {
   it('lets an in-flight stream finish and refuses new requests meanwhile', async () => {
