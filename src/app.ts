@@ -11,14 +11,21 @@ import { GatewayError } from './core/gateway-error.js';
 import { errorReply, toGatewayError } from './errors.js';
 import type { LogManager } from './logging.js';
 import { registerHealthRoutes } from './health.js';
+import { registerAnthropicRoutes } from './protocols/anthropic/route.js';
 import { registerModelRoutes } from './protocols/models.js';
+import { registerChatRoutes } from './protocols/openai-chat/route.js';
+import { registerResponsesRoutes } from './protocols/openai-responses/route.js';
+import { ResponseStore } from './protocols/openai-responses/store.js';
 import { StaticProviderRegistry, type ProviderRegistry } from './providers/provider.js';
 import { accessFor, protocolFor } from './request-context.js';
+import { Router } from './router.js';
 
 export interface GatewayServices {
   store: ConfigStore;
   logs: LogManager;
   providers?: ProviderRegistry;
+  /** Stored responses for previous_response_id (shared across app rebuilds). */
+  responses?: ResponseStore;
 }
 
 export async function buildApp(services: GatewayServices): Promise<FastifyInstance> {
@@ -71,6 +78,10 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
 
   registerHealthRoutes(app, providers);
   registerModelRoutes(app);
+  const router = new Router(providers);
+  registerAnthropicRoutes(app, { router });
+  registerChatRoutes(app, { router });
+  registerResponsesRoutes(app, { router, store: services.responses ?? new ResponseStore() });
   registerAdminRoutes(app, { store, logs });
   return app;
 }

@@ -84,6 +84,10 @@ export const configSchema = z.strictObject({
       body_limit: size.default(20 * 1024 * 1024),
       /** Seconds SIGTERM waits for in-flight requests and streams before closing them. */
       shutdown_timeout: z.number().positive().max(600).default(10),
+      /** Seconds of upstream silence before a stream sends a keep-alive (Claude Code hangs on idle streams). */
+      sse_ping_interval: z.number().min(0.05).max(60).default(5),
+      /** Seconds to wait for the upstream's first event before committing a stream (status 200) anyway. */
+      sse_commit_after: z.number().min(0.05).max(120).default(3),
     })
     .prefault({}),
   auth: z

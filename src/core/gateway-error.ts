@@ -8,6 +8,8 @@ export type GatewayErrorKind =
   | 'not_found'
   | 'request_too_large'
   | 'unsupported_media_type'
+  /** The client must switch protocols (WebSocket upgrade attempts answer 426). */
+  | 'upgrade_required'
   | 'rate_limited'
   | 'upstream_overloaded'
   | 'upstream_unavailable'

@@ -4,7 +4,8 @@
 
 import type { GatewayError } from './gateway-error.js';
 
-export type Role = 'user' | 'assistant' | 'tool';
+/** `system` here = a system message in the middle of the conversation (Claude Code sends them). */
+export type Role = 'user' | 'assistant' | 'tool' | 'system';
 
 export interface TextPart {
   type: 'text';
@@ -33,7 +34,8 @@ export interface ToolCallPart {
   type: 'tool_call';
   id: string;
   name: string;
-  /** Arguments as a JSON text, exactly as produced (may be invalid JSON from a model). */
+  /** Arguments as a JSON text, exactly as produced (may be invalid JSON from a model); for
+   *  `custom` tools the raw text input. */
   arguments: string;
   /** 'custom' tools (Codex freeform apply_patch) carry raw text input instead of JSON. */
   kind?: 'function' | 'custom';
@@ -69,6 +71,8 @@ export interface ToolDefinition {
   parameters?: Record<string, unknown>;
   /** 'custom' = freeform text input (Codex apply_patch); upstreams see a one-string-argument function. */
   kind?: 'function' | 'custom';
+  /** For custom tools: the grammar their input must follow (Codex sends a lark grammar). */
+  grammar?: { syntax: string; definition: string };
 }
 
 export type ToolChoice =

@@ -1,0 +1,80 @@
+// Collects a ChatEvent stream into one result, for non-streaming responses: the same events a
+// stream would carry, folded in order. An `error` event (or a thrown error) rejects.
+
+import { GatewayError } from './gateway-error.js';
+import type { ChatEvent, FinishReason, Usage } from './types.js';
+
+export type ResultBlock =
+  | { type: 'text'; text: string }
+  | { type: 'thinking'; text: string; signature?: string }
+  | { type: 'tool_call'; id: string; name: string; arguments: string; kind: 'function' | 'custom' };
+
+export interface ChatResult {
+  blocks: ResultBlock[];
+  usage?: Usage;
+  finish: FinishReason;
+  stopSequence?: string;
+}
+
+export async function collect(events: AsyncIterable<ChatEvent>): Promise<ChatResult> {
+  const blocks: ResultBlock[] = [];
+  const toolByIndex = new Map<number, Extract<ResultBlock, { type: 'tool_call' }>>();
+  let usage: Usage | undefined;
+  let finish: FinishReason | undefined;
+  let stopSequence: string | undefined;
+
+  for await (const event of events) {
+    const last = blocks[blocks.length - 1];
+    switch (event.type) {
+      case 'text-delta':
+        if (last?.type === 'text') last.text += event.text;
+        else blocks.push({ type: 'text', text: event.text });
+        break;
+      case 'thinking-delta':
+        if (last?.type === 'thinking' && last.signature === undefined) last.text += event.text;
+        else blocks.push({ type: 'thinking', text: event.text });
+        break;
+      case 'thinking-signature':
+        if (last?.type === 'thinking') last.signature = (last.signature ?? '') + event.signature;
+        else blocks.push({ type: 'thinking', text: '', signature: event.signature });
+        break;
+      case 'tool-call-start': {
+        const block = { type: 'tool_call' as const, id: event.id, name: event.name, arguments: '', kind: event.kind ?? 'function' };
+        toolByIndex.set(event.index, block);
+        blocks.push(block);
+        break;
+      }
+      case 'tool-call-delta': {
+        const block = toolByIndex.get(event.index);
+        if (block) block.arguments += event.argumentsDelta;
+        break;
+      }
+      case 'tool-call-end':
+        break;
+      case 'image':
+        // Images reach clients as Markdown links in the text.
+        blocks.push({ type: 'text', text: `![${event.alt ?? 'image'}](${event.url})` });
+        break;
+      case 'usage':
+        usage = event.usage;
+        break;
+      case 'finish':
+        finish = event.reason;
+        stopSequence = event.stopSequence;
+        break;
+      case 'error':
+        throw event.error;
+    }
+  }
+  if (finish === undefined) {
+    finish = toolByIndex.size > 0 ? 'tool_calls' : 'stop';
+  }
+  const result: ChatResult = { blocks, finish };
+  if (usage) result.usage = usage;
+  if (stopSequence !== undefined) result.stopSequence = stopSequence;
+  return result;
+}
+
+export function assertNever(value: never): never {
+  throw new GatewayError('internal', `unexpected value ${JSON.stringify(value)}`);
+}

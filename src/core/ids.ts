@@ -1,0 +1,25 @@
+// Identifiers in each protocol's own style. Random, URL-safe, no dependency on request data.
+
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** `prefix` + `length` random alphanumerics (rejection-free: 62 symbols from one byte each, slight bias is fine for ids). */
+export function randomId(prefix: string, length = 24): string {
+  const bytes = randomBytes(length);
+  let out = prefix;
+  for (let i = 0; i < length; i++) out += ALPHABET[bytes[i]! % 62];
+  return out;
+}
+
+export const ids = {
+  anthropicMessage: () => randomId('msg_'),
+  anthropicToolUse: () => randomId('toolu_'),
+  chatCompletion: () => randomId('chatcmpl-'),
+  toolCall: () => randomId('call_'),
+  response: () => randomId('resp_'),
+  responseMessage: () => randomId('msg_'),
+  reasoning: () => randomId('rs_'),
+  functionCall: () => randomId('fc_'),
+  customToolCall: () => randomId('ctc_'),
+};

@@ -1,0 +1,62 @@
+// Token counts for count_tokens and for usage when an upstream reports none. A real BPE tokenizer
+// (o200k, gpt-tokenizer), loaded on first use: its tables cost memory the idle gateway should not
+// pay. Counts are approximations of each upstream's own tokenizer, far closer than characters / 4.
+
+import type { ChatRequest, ContentPart } from './types.js';
+
+type Counter = (text: string) => number;
+let counter: Counter | undefined;
+let loading: Promise<Counter> | undefined;
+
+export function loadTokenizer(): Promise<Counter> {
+  if (counter) return Promise.resolve(counter);
+  loading ??= import('gpt-tokenizer/encoding/o200k_base').then((m) => (counter = (text: string) => m.countTokens(text)));
+  return loading;
+}
+
+/** Fixed cost of an image or file: roughly what Anthropic charges for a ~1 megapixel image. */
+const IMAGE_TOKENS = 1600;
+/** Per-message framing (role markers and separators). */
+const MESSAGE_OVERHEAD = 4;
+
+export async function countRequestTokens(request: Pick<ChatRequest, 'system' | 'messages' | 'tools'>): Promise<number> {
+  const count = await loadTokenizer();
+  let total = 0;
+  let text = '';
+  for (const part of request.system) text += part.text + '\n';
+  for (const message of request.messages) {
+    total += MESSAGE_OVERHEAD;
+    for (const part of message.content) {
+      const rendered = renderPart(part);
+      if (rendered === null) total += IMAGE_TOKENS;
+      else text += rendered + '\n';
+    }
+  }
+  for (const tool of request.tools) {
+    text += `${tool.name}\n${tool.description ?? ''}\n${tool.parameters ? JSON.stringify(tool.parameters) : ''}\n`;
+  }
+  return total + (text ? count(text) : 0);
+}
+
+/** Output token estimate from text that was streamed. */
+export async function countTextTokens(text: string): Promise<number> {
+  if (!text) return 0;
+  return (await loadTokenizer())(text);
+}
+
+/** Text for counting; null for parts counted at a fixed cost. */
+function renderPart(part: ContentPart): string | null {
+  switch (part.type) {
+    case 'text':
+      return part.text;
+    case 'thinking':
+      return part.text;
+    case 'tool_call':
+      return `${part.name} ${part.arguments}`;
+    case 'tool_result':
+      return part.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+    case 'image':
+    case 'file':
+      return null;
+  }
+}

@@ -1,0 +1,178 @@
+// Canonical events -> Anthropic Messages SSE, and ChatResult -> one message object.
+// Sequence: message_start -> per block content_block_start / deltas / content_block_stop ->
+// message_delta -> message_stop. Tool input goes ONLY as input_json_delta fragments with
+// `input: {}` in content_block_start (Claude Code ignores input given there).
+
+import type { ChatResult } from '../../core/collect.js';
+import type { GatewayError } from '../../core/gateway-error.js';
+import { ids } from '../../core/ids.js';
+import type { ChatEvent, ChatRequest, FinishReason, Usage } from '../../core/types.js';
+import { anthropicErrorBody } from '../../errors.js';
+import { sseEvent, type ProtocolAdapter, type ResponseMeta, type StreamEncoder } from '../encoder.js';
+
+const STOP_REASON: Record<FinishReason, string> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  tool_calls: 'tool_use',
+  stop_sequence: 'stop_sequence',
+  content_filter: 'refusal',
+};
+
+const PING = sseEvent('ping', { type: 'ping' });
+
+type OpenBlock = 'text' | 'thinking' | 'tool_use' | null;
+
+export class AnthropicStreamEncoder implements StreamEncoder {
+  private index = -1;
+  private open: OpenBlock = null;
+  private readonly toolBlocks = new Map<number, number>();
+  private openTool = -1;
+  private usage: Usage | undefined;
+  private finish: FinishReason | undefined;
+  private stopSequence: string | null = null;
+  private sawTool = false;
+
+  constructor(private readonly meta: ResponseMeta) {}
+
+  start(): string {
+    return sseEvent('message_start', {
+      type: 'message_start',
+      message: {
+        id: this.meta.id,
+        type: 'message',
+        role: 'assistant',
+        model: this.meta.model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: this.meta.inputTokens ?? 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 },
+      },
+    });
+  }
+
+  event(event: ChatEvent): string {
+    switch (event.type) {
+      case 'text-delta':
+        if (!event.text) return '';
+        return this.ensure('text', { type: 'text', text: '' }) + this.delta({ type: 'text_delta', text: event.text });
+      case 'image':
+        return this.ensure('text', { type: 'text', text: '' }) + this.delta({ type: 'text_delta', text: `![${event.alt ?? 'image'}](${event.url})` });
+      case 'thinking-delta':
+        if (!event.text) return '';
+        return this.ensure('thinking', { type: 'thinking', thinking: '', signature: '' }) + this.delta({ type: 'thinking_delta', thinking: event.text });
+      case 'thinking-signature':
+        return this.ensure('thinking', { type: 'thinking', thinking: '', signature: '' }) + this.delta({ type: 'signature_delta', signature: event.signature });
+      case 'tool-call-start': {
+        this.sawTool = true;
+        const out = this.close() + this.openBlock('tool_use', { type: 'tool_use', id: event.id || ids.anthropicToolUse(), name: event.name, input: {} });
+        this.toolBlocks.set(event.index, this.index);
+        this.openTool = event.index;
+        return out;
+      }
+      case 'tool-call-delta': {
+        const block = this.toolBlocks.get(event.index);
+        if (block === undefined || !event.argumentsDelta) return '';
+        return sseEvent('content_block_delta', { type: 'content_block_delta', index: block, delta: { type: 'input_json_delta', partial_json: event.argumentsDelta } });
+      }
+      case 'tool-call-end':
+        return this.open === 'tool_use' && this.openTool === event.index ? this.close() : '';
+      case 'usage':
+        this.usage = event.usage;
+        return '';
+      case 'finish':
+        this.finish = event.reason;
+        if (event.stopSequence !== undefined) this.stopSequence = event.stopSequence;
+        return '';
+      case 'error':
+        return this.fail(event.error);
+    }
+  }
+
+  end(): string {
+    const reason = this.finish ?? (this.sawTool ? 'tool_calls' : 'stop');
+    const usage: Record<string, number> = { output_tokens: this.usage?.outputTokens ?? 0 };
+    if (this.usage?.inputTokens) usage.input_tokens = this.usage.inputTokens;
+    return (
+      this.close() +
+      sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: STOP_REASON[reason], stop_sequence: this.stopSequence }, usage }) +
+      sseEvent('message_stop', { type: 'message_stop' })
+    );
+  }
+
+  fail(error: GatewayError): string {
+    return sseEvent('error', anthropicErrorBody(error));
+  }
+
+  ping(): string {
+    return PING;
+  }
+
+  private ensure(kind: Exclude<OpenBlock, null>, block: Record<string, unknown>): string {
+    return this.open === kind ? '' : this.close() + this.openBlock(kind, block);
+  }
+
+  private openBlock(kind: Exclude<OpenBlock, null>, block: Record<string, unknown>): string {
+    this.index++;
+    this.open = kind;
+    return sseEvent('content_block_start', { type: 'content_block_start', index: this.index, content_block: block });
+  }
+
+  private delta(delta: Record<string, unknown>): string {
+    return sseEvent('content_block_delta', { type: 'content_block_delta', index: this.index, delta });
+  }
+
+  private close(): string {
+    if (this.open === null) return '';
+    this.open = null;
+    this.openTool = -1;
+    return sseEvent('content_block_stop', { type: 'content_block_stop', index: this.index });
+  }
+}
+
+export function encodeAnthropicMessage(result: ChatResult, meta: ResponseMeta): Record<string, unknown> {
+  const content = result.blocks.map((block) => {
+    switch (block.type) {
+      case 'text':
+        return { type: 'text', text: block.text };
+      case 'thinking':
+        return { type: 'thinking', thinking: block.text, signature: block.signature ?? '' };
+      case 'tool_call':
+        return { type: 'tool_use', id: block.id || ids.anthropicToolUse(), name: block.name, input: parseToolInput(block.arguments) };
+    }
+  });
+  return {
+    id: meta.id,
+    type: 'message',
+    role: 'assistant',
+    model: meta.model,
+    content,
+    stop_reason: STOP_REASON[result.finish],
+    stop_sequence: result.stopSequence ?? null,
+    usage: {
+      input_tokens: result.usage?.inputTokens ?? 0,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: result.usage?.cachedInputTokens ?? 0,
+      output_tokens: result.usage?.outputTokens ?? 0,
+    },
+  };
+}
+
+/** Tool input must be an object; arguments that are not a JSON object are kept under `input`. */
+function parseToolInput(text: string): unknown {
+  if (!text.trim()) return {};
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value;
+  } catch {
+    // fall through
+  }
+  return { input: text };
+}
+
+export const anthropicAdapter: ProtocolAdapter = {
+  protocol: 'anthropic',
+  newId: ids.anthropicMessage,
+  inputTokensUpfront: true,
+  createEncoder: (meta: ResponseMeta, _request: ChatRequest) => new AnthropicStreamEncoder(meta),
+  encodeResult: (result, meta) => encodeAnthropicMessage(result, meta),
+};

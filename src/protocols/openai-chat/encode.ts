@@ -1,0 +1,136 @@
+// Canonical events -> Chat Completions chunks (role chunk, content / reasoning_content / tool_calls
+// deltas, finish chunk, optional usage chunk, [DONE]) and ChatResult -> one chat.completion.
+// Chunks are assembled around a cached JSON prefix so each delta costs one small stringify.
+
+import type { ChatResult } from '../../core/collect.js';
+import type { GatewayError } from '../../core/gateway-error.js';
+import { ids } from '../../core/ids.js';
+import type { ChatEvent, FinishReason, Usage } from '../../core/types.js';
+import { openAIErrorBody } from '../../errors.js';
+import type { ProtocolAdapter, ResponseMeta, StreamEncoder } from '../encoder.js';
+
+const FINISH: Record<FinishReason, string> = {
+  stop: 'stop',
+  stop_sequence: 'stop',
+  length: 'length',
+  tool_calls: 'tool_calls',
+  content_filter: 'content_filter',
+};
+
+export function openAIUsage(usage: Usage | undefined): Record<string, unknown> {
+  const prompt = usage?.inputTokens ?? 0;
+  const completion = usage?.outputTokens ?? 0;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: usage?.cachedInputTokens ?? 0 },
+    completion_tokens_details: { reasoning_tokens: usage?.reasoningTokens ?? 0 },
+  };
+}
+
+export class ChatStreamEncoder implements StreamEncoder {
+  private readonly prefix: string;
+  private readonly toolIndex = new Map<number, number>();
+  private usage: Usage | undefined;
+  private finish: FinishReason | undefined;
+
+  constructor(
+    private readonly meta: ResponseMeta,
+    private readonly includeUsage: boolean,
+  ) {
+    this.prefix = `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},"model":${JSON.stringify(meta.model)},"choices":[{"index":0,"delta":`;
+  }
+
+  start(): string {
+    return this.chunk('{"role":"assistant","content":""}');
+  }
+
+  event(event: ChatEvent): string {
+    switch (event.type) {
+      case 'text-delta':
+        return event.text ? this.chunk(`{"content":${JSON.stringify(event.text)}}`) : '';
+      case 'image':
+        return this.chunk(`{"content":${JSON.stringify(`![${event.alt ?? 'image'}](${event.url})`)}}`);
+      case 'thinking-delta':
+        return event.text ? this.chunk(`{"reasoning_content":${JSON.stringify(event.text)}}`) : '';
+      case 'thinking-signature':
+        return '';
+      case 'tool-call-start': {
+        const index = this.toolIndex.size;
+        this.toolIndex.set(event.index, index);
+        const call = { index, id: event.id || ids.toolCall(), type: 'function', function: { name: event.name, arguments: '' } };
+        return this.chunk(`{"tool_calls":[${JSON.stringify(call)}]}`);
+      }
+      case 'tool-call-delta': {
+        const index = this.toolIndex.get(event.index);
+        if (index === undefined || !event.argumentsDelta) return '';
+        return this.chunk(`{"tool_calls":[{"index":${index},"function":{"arguments":${JSON.stringify(event.argumentsDelta)}}}]}`);
+      }
+      case 'tool-call-end':
+        return '';
+      case 'usage':
+        this.usage = event.usage;
+        return '';
+      case 'finish':
+        this.finish = event.reason;
+        return '';
+      case 'error':
+        return this.fail(event.error);
+    }
+  }
+
+  end(): string {
+    const reason = this.finish ?? (this.toolIndex.size > 0 ? 'tool_calls' : 'stop');
+    let out = this.chunk('{}', JSON.stringify(FINISH[reason]));
+    if (this.includeUsage) {
+      out += `data: ${JSON.stringify({ id: this.meta.id, object: 'chat.completion.chunk', created: this.meta.created, model: this.meta.model, choices: [], usage: openAIUsage(this.usage) })}\n\n`;
+    }
+    return `${out}data: [DONE]\n\n`;
+  }
+
+  /** OpenAI SDKs raise an APIError for a data chunk carrying `error`. */
+  fail(error: GatewayError): string {
+    return `data: ${JSON.stringify(openAIErrorBody(error))}\n\n`;
+  }
+
+  ping(): string {
+    return ': ping\n\n';
+  }
+
+  private chunk(delta: string, finishReason = 'null'): string {
+    return `${this.prefix}${delta},"logprobs":null,"finish_reason":${finishReason}}]}\n\n`;
+  }
+}
+
+export function encodeChatCompletion(result: ChatResult, meta: ResponseMeta): Record<string, unknown> {
+  let text = '';
+  let reasoning = '';
+  const toolCalls: unknown[] = [];
+  for (const block of result.blocks) {
+    if (block.type === 'text') text += block.text;
+    else if (block.type === 'thinking') reasoning += block.text;
+    else toolCalls.push({ id: block.id || ids.toolCall(), type: 'function', function: { name: block.name, arguments: block.arguments } });
+  }
+  const message: Record<string, unknown> = { role: 'assistant', content: text || (toolCalls.length > 0 ? null : ''), refusal: null };
+  if (reasoning) message.reasoning_content = reasoning;
+  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  return {
+    id: meta.id,
+    object: 'chat.completion',
+    created: meta.created,
+    model: meta.model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: FINISH[result.finish] }],
+    usage: openAIUsage(result.usage),
+  };
+}
+
+export function chatAdapter(includeUsage: boolean): ProtocolAdapter {
+  return {
+    protocol: 'openai',
+    newId: ids.chatCompletion,
+    inputTokensUpfront: false,
+    createEncoder: (meta) => new ChatStreamEncoder(meta, includeUsage),
+    encodeResult: (result, meta) => encodeChatCompletion(result, meta),
+  };
+}

@@ -1,0 +1,311 @@
+// Canonical events -> Responses API SSE, and ChatResult -> one response object. Every event has a
+// sequence_number; every output item gets output_item.added ... output_item.done (Codex needs the
+// done events and a terminal response.completed / .incomplete / .failed; response.completed.output
+// alone is ignored by it).
+
+import type { ChatResult } from '../../core/collect.js';
+import type { GatewayError } from '../../core/gateway-error.js';
+import { ids } from '../../core/ids.js';
+import type { ChatEvent, ChatRequest, ContentPart, FinishReason, Message, Usage } from '../../core/types.js';
+import { sseEvent, type ProtocolAdapter, type ResponseMeta, type StreamEncoder } from '../encoder.js';
+import type { ResponsesExtras } from './decode.js';
+
+type Item = Record<string, unknown> & { id: string; type: string };
+
+/** Items as they are being streamed: text and arguments accumulate here. */
+type OpenItem =
+  | { kind: 'message'; item: Item; index: number; text: string }
+  | { kind: 'reasoning'; item: Item; index: number; text: string; signature: string }
+  | { kind: 'function_call' | 'custom_tool_call'; item: Item; index: number; text: string; toolIndex: number };
+
+export function responsesUsage(usage: Usage | undefined): Record<string, unknown> {
+  const input = usage?.inputTokens ?? 0;
+  const output = usage?.outputTokens ?? 0;
+  return {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: usage?.cachedInputTokens ?? 0 },
+    output_tokens: output,
+    output_tokens_details: { reasoning_tokens: usage?.reasoningTokens ?? 0 },
+    total_tokens: input + output,
+  };
+}
+
+function errorCode(error: GatewayError): string {
+  if (error.code === 'context_length_exceeded') return error.code;
+  if (error.kind === 'rate_limited') return 'rate_limit_exceeded';
+  if (error.kind === 'invalid_request') return 'invalid_prompt';
+  return 'server_error';
+}
+
+/** Called with the finished output, to keep it for previous_response_id. */
+export type OnResponseDone = (responseId: string, output: Message) => void;
+
+interface ResponseShape {
+  meta: ResponseMeta;
+  chat: ChatRequest;
+  extras: ResponsesExtras;
+}
+
+function responseObject(shape: ResponseShape, status: string, output: Item[], usage: Usage | null, extra: Record<string, unknown> = {}) {
+  const { meta, chat, extras } = shape;
+  return {
+    id: meta.id,
+    object: 'response',
+    created_at: meta.created,
+    status,
+    error: null,
+    incomplete_details: null,
+    instructions: extras.instructions,
+    max_output_tokens: chat.maxTokens ?? null,
+    model: meta.model,
+    output,
+    parallel_tool_calls: chat.parallelToolCalls ?? true,
+    previous_response_id: extras.previousResponseId ?? null,
+    reasoning: { effort: chat.reasoning?.effort ?? null, summary: null },
+    store: extras.store,
+    temperature: chat.temperature ?? 1,
+    text: { format: { type: chat.responseFormat?.type ?? 'text' } },
+    tool_choice: extras.toolChoice,
+    tools: extras.tools,
+    top_p: chat.topP ?? 1,
+    truncation: 'disabled',
+    usage: usage ? responsesUsage(usage) : null,
+    metadata: extras.metadata,
+    ...extra,
+  };
+}
+
+function terminal(finish: FinishReason): { type: string; status: string; incomplete: Record<string, unknown> | null } {
+  if (finish === 'length') return { type: 'response.incomplete', status: 'incomplete', incomplete: { reason: 'max_output_tokens' } };
+  if (finish === 'content_filter') return { type: 'response.incomplete', status: 'incomplete', incomplete: { reason: 'content_filter' } };
+  return { type: 'response.completed', status: 'completed', incomplete: null };
+}
+
+export class ResponsesStreamEncoder implements StreamEncoder {
+  private seq = 0;
+  private readonly output: Item[] = [];
+  private open: OpenItem | undefined;
+  private readonly tools = new Map<number, OpenItem>();
+  private usage: Usage | undefined;
+  private finish: FinishReason | undefined;
+  private readonly parts: ContentPart[] = [];
+
+  constructor(
+    private readonly shape: ResponseShape,
+    private readonly onDone?: OnResponseDone,
+  ) {}
+
+  start(): string {
+    const response = responseObject(this.shape, 'in_progress', [], null);
+    return this.emit('response.created', { response }) + this.emit('response.in_progress', { response });
+  }
+
+  event(event: ChatEvent): string {
+    switch (event.type) {
+      case 'text-delta':
+        return event.text ? this.text(event.text) : '';
+      case 'image':
+        return this.text(`![${event.alt ?? 'image'}](${event.url})`);
+      case 'thinking-delta': {
+        if (!event.text) return '';
+        let out = '';
+        if (this.open?.kind !== 'reasoning') out += this.openReasoning();
+        const open = this.open as Extract<OpenItem, { kind: 'reasoning' }>;
+        open.text += event.text;
+        return out + this.emit('response.reasoning_summary_text.delta', { item_id: open.item.id, output_index: open.index, summary_index: 0, delta: event.text });
+      }
+      case 'thinking-signature': {
+        let out = '';
+        if (this.open?.kind !== 'reasoning') out += this.openReasoning();
+        (this.open as Extract<OpenItem, { kind: 'reasoning' }>).signature += event.signature;
+        return out;
+      }
+      case 'tool-call-start': {
+        const kind = event.kind === 'custom' ? 'custom_tool_call' : 'function_call';
+        const item: Item =
+          kind === 'custom_tool_call'
+            ? { id: ids.customToolCall(), type: kind, status: 'in_progress', call_id: event.id || ids.toolCall(), name: event.name, input: '' }
+            : { id: ids.functionCall(), type: kind, status: 'in_progress', call_id: event.id || ids.toolCall(), name: event.name, arguments: '' };
+        const out = this.close();
+        const open: OpenItem = { kind, item, index: this.output.length, text: '', toolIndex: event.index };
+        this.output.push(item);
+        this.open = open;
+        this.tools.set(event.index, open);
+        return out + this.emit('response.output_item.added', { output_index: open.index, item: { ...item } });
+      }
+      case 'tool-call-delta': {
+        const open = this.tools.get(event.index);
+        if (!open || !event.argumentsDelta) return '';
+        open.text += event.argumentsDelta;
+        const name = open.kind === 'custom_tool_call' ? 'response.custom_tool_call_input.delta' : 'response.function_call_arguments.delta';
+        return this.emit(name, { item_id: open.item.id, output_index: open.index, delta: event.argumentsDelta });
+      }
+      case 'tool-call-end': {
+        const open = this.tools.get(event.index);
+        return open && this.open === open ? this.close() : '';
+      }
+      case 'usage':
+        this.usage = event.usage;
+        return '';
+      case 'finish':
+        this.finish = event.reason;
+        return '';
+      case 'error':
+        return this.fail(event.error);
+    }
+  }
+
+  end(): string {
+    const out = this.close();
+    const finish = this.finish ?? (this.tools.size > 0 ? 'tool_calls' : 'stop');
+    const end = terminal(finish);
+    this.onDone?.(this.shape.meta.id, { role: 'assistant', content: this.parts });
+    const response = responseObject(this.shape, end.status, this.output, this.usage ?? null, { incomplete_details: end.incomplete });
+    return out + this.emit(end.type, { response });
+  }
+
+  fail(error: GatewayError): string {
+    const out = this.close();
+    const response = responseObject(this.shape, 'failed', this.output, this.usage ?? null, { error: { code: errorCode(error), message: error.message } });
+    return out + this.emit('response.failed', { response });
+  }
+
+  ping(): string {
+    return ': ping\n\n';
+  }
+
+  private emit(type: string, body: Record<string, unknown>): string {
+    return sseEvent(type, { type, sequence_number: this.seq++, ...body });
+  }
+
+  private text(delta: string): string {
+    let out = '';
+    if (this.open?.kind !== 'message') {
+      out += this.close();
+      const item: Item = { id: ids.responseMessage(), type: 'message', status: 'in_progress', role: 'assistant', content: [] };
+      this.open = { kind: 'message', item, index: this.output.length, text: '' };
+      this.output.push(item);
+      out += this.emit('response.output_item.added', { output_index: this.open.index, item: { ...item, content: [] } });
+      out += this.emit('response.content_part.added', { item_id: item.id, output_index: this.open.index, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
+    }
+    const open = this.open as Extract<OpenItem, { kind: 'message' }>;
+    open.text += delta;
+    return out + this.emit('response.output_text.delta', { item_id: open.item.id, output_index: open.index, content_index: 0, delta, logprobs: [] });
+  }
+
+  private openReasoning(): string {
+    const out = this.close();
+    const item: Item = { id: ids.reasoning(), type: 'reasoning', summary: [] };
+    this.open = { kind: 'reasoning', item, index: this.output.length, text: '', signature: '' };
+    this.output.push(item);
+    return (
+      out +
+      this.emit('response.output_item.added', { output_index: this.open.index, item: { ...item, summary: [] } }) +
+      this.emit('response.reasoning_summary_part.added', { item_id: item.id, output_index: this.open.index, summary_index: 0, part: { type: 'summary_text', text: '' } })
+    );
+  }
+
+  /** Finish the open item: its done events, with the full text / arguments. */
+  private close(): string {
+    const open = this.open;
+    if (!open) return '';
+    this.open = undefined;
+    const { item, index, text } = open;
+    const at = { item_id: item.id, output_index: index };
+    switch (open.kind) {
+      case 'message': {
+        const part = { type: 'output_text', text, annotations: [], logprobs: [] };
+        Object.assign(item, { status: 'completed', content: [part] });
+        this.parts.push({ type: 'text', text });
+        return (
+          this.emit('response.output_text.done', { ...at, content_index: 0, text, logprobs: [] }) +
+          this.emit('response.content_part.done', { ...at, content_index: 0, part: { type: 'output_text', text, annotations: [] } }) +
+          this.emit('response.output_item.done', { output_index: index, item })
+        );
+      }
+      case 'reasoning': {
+        Object.assign(item, { summary: text ? [{ type: 'summary_text', text }] : [] });
+        if (open.signature) item.encrypted_content = open.signature;
+        this.parts.push({ type: 'thinking', text, ...(open.signature ? { signature: open.signature } : {}) });
+        return (
+          this.emit('response.reasoning_summary_text.done', { ...at, summary_index: 0, text }) +
+          this.emit('response.reasoning_summary_part.done', { ...at, summary_index: 0, part: { type: 'summary_text', text } }) +
+          this.emit('response.output_item.done', { output_index: index, item })
+        );
+      }
+      case 'function_call': {
+        Object.assign(item, { status: 'completed', arguments: text });
+        this.parts.push({ type: 'tool_call', id: String(item.call_id), name: String(item.name), arguments: text });
+        return (
+          this.emit('response.function_call_arguments.done', { ...at, name: item.name, arguments: text }) +
+          this.emit('response.output_item.done', { output_index: index, item })
+        );
+      }
+      case 'custom_tool_call': {
+        Object.assign(item, { status: 'completed', input: text });
+        this.parts.push({ type: 'tool_call', kind: 'custom', id: String(item.call_id), name: String(item.name), arguments: text });
+        return (
+          this.emit('response.custom_tool_call_input.done', { ...at, input: text }) +
+          this.emit('response.output_item.done', { output_index: index, item })
+        );
+      }
+    }
+  }
+}
+
+export function encodeResponse(result: ChatResult, shape: ResponseShape, onDone?: OnResponseDone): Record<string, unknown> {
+  const output: Item[] = [];
+  const parts: ContentPart[] = [];
+  for (const block of result.blocks) {
+    switch (block.type) {
+      case 'text': {
+        const last = output[output.length - 1];
+        const lastPart = parts[parts.length - 1];
+        if (last?.type === 'message' && lastPart?.type === 'text') {
+          // Adjacent text blocks (text, image link, text) form one message.
+          const content = last.content as Array<{ text: string }>;
+          content[0]!.text += block.text;
+          lastPart.text += block.text;
+          break;
+        }
+        output.push({ id: ids.responseMessage(), type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: block.text, annotations: [], logprobs: [] }] });
+        parts.push({ type: 'text', text: block.text });
+        break;
+      }
+      case 'thinking':
+        output.push({
+          id: ids.reasoning(),
+          type: 'reasoning',
+          summary: block.text ? [{ type: 'summary_text', text: block.text }] : [],
+          ...(block.signature ? { encrypted_content: block.signature } : {}),
+        });
+        parts.push({ type: 'thinking', text: block.text, ...(block.signature ? { signature: block.signature } : {}) });
+        break;
+      case 'tool_call':
+        output.push(
+          block.kind === 'custom'
+            ? { id: ids.customToolCall(), type: 'custom_tool_call', status: 'completed', call_id: block.id || ids.toolCall(), name: block.name, input: block.arguments }
+            : { id: ids.functionCall(), type: 'function_call', status: 'completed', call_id: block.id || ids.toolCall(), name: block.name, arguments: block.arguments },
+        );
+        parts.push({ type: 'tool_call', id: block.id, name: block.name, arguments: block.arguments, ...(block.kind === 'custom' ? { kind: 'custom' as const } : {}) });
+        break;
+    }
+  }
+  onDone?.(shape.meta.id, { role: 'assistant', content: parts });
+  const end = terminal(result.finish);
+  const text = output
+    .filter((item) => item.type === 'message')
+    .map((item) => (item.content as Array<{ text: string }>).map((c) => c.text).join(''))
+    .join('');
+  return { ...responseObject(shape, end.status, output, result.usage ?? null, { incomplete_details: end.incomplete }), output_text: text };
+}
+
+export function responsesAdapter(extras: ResponsesExtras, onDone?: OnResponseDone): ProtocolAdapter {
+  return {
+    protocol: 'openai',
+    newId: ids.response,
+    inputTokensUpfront: false,
+    createEncoder: (meta, chat) => new ResponsesStreamEncoder({ meta, chat, extras }, onDone),
+    encodeResult: (result, meta, chat) => encodeResponse(result, { meta, chat, extras }, onDone),
+  };
+}

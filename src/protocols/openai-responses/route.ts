@@ -1,0 +1,38 @@
+// POST /v1/responses (Codex speaks only this), and GET /v1/responses answering a WebSocket
+// upgrade with 426 so Codex's built-in provider falls back to HTTP.
+
+import type { FastifyInstance } from 'fastify';
+import { GatewayError } from '../../core/gateway-error.js';
+import { serveChat, type ServeOptions } from '../serve.js';
+import { decodeResponsesRequest } from './decode.js';
+import { responsesAdapter } from './encode.js';
+import type { ResponseStore } from './store.js';
+
+export function registerResponsesRoutes(app: FastifyInstance, options: ServeOptions & { store: ResponseStore }): void {
+  const { store } = options;
+
+  app.post('/v1/responses', { config: { protocol: 'openai' } }, async (request, reply) => {
+    const { chat, extras } = decodeResponsesRequest(request.body);
+    if (extras.dropped.length > 0) request.log.debug({ dropped: extras.dropped }, 'ignored request parts');
+    if (extras.previousResponseId) {
+      const history = store.get(extras.previousResponseId);
+      if (!history) {
+        throw new GatewayError('not_found', `Previous response with id '${extras.previousResponseId}' not found.`, {
+          param: 'previous_response_id',
+          code: 'previous_response_not_found',
+        });
+      }
+      chat.messages = [...history, ...chat.messages];
+    }
+    const conversation = chat.messages;
+    const adapter = responsesAdapter(extras, extras.store ? (id, output) => store.put(id, [...conversation, output]) : undefined);
+    return serveChat(request, reply, chat, adapter, options);
+  });
+
+  app.get('/v1/responses', { config: { protocol: 'openai' } }, async (request) => {
+    if (String(request.headers.upgrade ?? '').toLowerCase() === 'websocket') {
+      throw new GatewayError('upgrade_required', 'WebSocket transport is not supported: use HTTP POST /v1/responses', { code: 'websocket_not_supported' });
+    }
+    throw new GatewayError('invalid_request', 'Use POST /v1/responses', { code: 'method_not_allowed' });
+  });
+}

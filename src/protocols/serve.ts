@@ -1,0 +1,196 @@
+// The shared serving pipeline: route -> provider stream -> protocol encoder. One code path for
+// all three protocols. Streaming rules:
+// - The HTTP status is decided by the first event: a failure before any output is a normal HTTP
+//   error in the client's protocol; after that, failures are in-stream error events.
+// - If the upstream stays silent, the stream is committed anyway after `commitAfterMs` and kept
+//   alive with pings (Claude Code hangs forever on an idle stream).
+// - A client that goes away aborts the upstream at once.
+
+import { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { collect } from '../core/collect.js';
+import { GatewayError } from '../core/gateway-error.js';
+import { countRequestTokens, countTextTokens } from '../core/tokens.js';
+import type { ChatEvent, ChatRequest, Usage } from '../core/types.js';
+import { toGatewayError } from '../errors.js';
+import type { Router } from '../router.js';
+import type { ProtocolAdapter, ResponseMeta, StreamEncoder } from './encoder.js';
+
+export interface ServeOptions {
+  router: Router;
+}
+
+export async function serveChat(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  chat: ChatRequest,
+  adapter: ProtocolAdapter,
+  options: ServeOptions,
+): Promise<FastifyReply> {
+  const route = options.router.resolve(chat.model, request.ctx.snapshot.config);
+  request.ctx.model = chat.model;
+  request.ctx.provider = route.provider.id;
+  request.ctx.stream = chat.stream;
+  request.log.debug({ model: chat.model, provider: route.provider.id, upstream_model: route.upstreamModel }, 'route chosen');
+
+  const meta: ResponseMeta = { id: adapter.newId(), model: chat.model, created: Math.floor(Date.now() / 1000) };
+  if (adapter.inputTokensUpfront) meta.inputTokens = await countRequestTokens(chat);
+
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new GatewayError('invalid_request', 'client disconnected'));
+  });
+  const events = route.provider.stream(chat, {
+    upstreamModel: route.upstreamModel,
+    signal: controller.signal,
+    log: request.log as never,
+    requestId: request.id,
+  });
+  const usage = new UsageTracker(chat, meta);
+
+  if (!chat.stream) {
+    const result = await collect(usage.observe(events));
+    result.usage = await usage.final();
+    request.ctx.usage = result.usage;
+    return reply.send(adapter.encodeResult(result, meta, chat));
+  }
+
+  const iterator = usage.observe(events)[Symbol.asyncIterator]();
+  const pending = iterator.next();
+  const server = request.ctx.snapshot.config.server;
+  const first = await firstOrTimeout(pending, server.sse_commit_after * 1000);
+  if (first !== TIMEOUT && !first.done && first.value.type === 'error') throw first.value.error;
+
+  const encoder = adapter.createEncoder(meta, chat);
+  const body = new SseBody();
+  void pump(body, encoder, iterator, first === TIMEOUT ? pending : Promise.resolve(first), usage, request, server.sse_ping_interval * 1000, controller.signal);
+  return reply
+    .header('content-type', 'text/event-stream; charset=utf-8')
+    .header('cache-control', 'no-cache')
+    .header('x-accel-buffering', 'no')
+    .send(body);
+}
+
+const TIMEOUT = Symbol('timeout');
+
+async function firstOrTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMEOUT>((resolve) => (timer = setTimeout(resolve, ms, TIMEOUT)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A readable SSE body the pump pushes into; waits for demand so a slow client is not buffered without bound. */
+class SseBody extends Readable {
+  private wake: (() => void) | undefined;
+  lastPushAt = performance.now();
+
+  constructor() {
+    super({ highWaterMark: 64 * 1024 });
+  }
+
+  override _read(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  write(chunk: string): Promise<void> | undefined {
+    if (!chunk || this.destroyed) return undefined;
+    this.lastPushAt = performance.now();
+    if (this.push(chunk)) return undefined;
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+}
+
+async function pump(
+  body: SseBody,
+  encoder: StreamEncoder,
+  iterator: AsyncIterator<ChatEvent>,
+  first: Promise<IteratorResult<ChatEvent>>,
+  usage: UsageTracker,
+  request: FastifyRequest,
+  pingEveryMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  // Pings go out from a timer whenever nothing else was written for a while.
+  const pinger = setInterval(() => {
+    if (performance.now() - body.lastPushAt >= pingEveryMs) void body.write(encoder.ping());
+  }, Math.max(50, Math.floor(pingEveryMs / 2)));
+  try {
+    await body.write(encoder.start());
+    let next = first;
+    for (;;) {
+      const step = await next;
+      if (step.done) break;
+      const event = step.value;
+      if (event.type === 'error') {
+        await body.write(encoder.fail(event.error));
+        request.log.warn({ kind: event.error.kind, err: event.error.message }, 'upstream failed mid-stream');
+        return;
+      }
+      const waiting = body.write(encoder.event(event));
+      if (waiting) await waiting;
+      if (signal.aborted) return;
+      next = iterator.next();
+    }
+    const final = await usage.final();
+    request.ctx.usage = final;
+    await body.write(encoder.event({ type: 'usage', usage: final }));
+    await body.write(encoder.end());
+  } catch (error) {
+    if (signal.aborted) return;
+    const failure = toGatewayError(error);
+    request.log.warn({ kind: failure.kind, err: failure.message }, 'upstream failed mid-stream');
+    await body.write(encoder.fail(failure));
+  } finally {
+    clearInterval(pinger);
+    if (signal.aborted) void iterator.return?.();
+    if (!body.destroyed) body.push(null);
+  }
+}
+
+/**
+ * Watches the event stream for usage; when the upstream reports none, estimates it with the
+ * local tokenizer (input from the request, output from the text that was produced).
+ */
+class UsageTracker {
+  private reported: Usage | undefined;
+  private readonly output: string[] = [];
+
+  constructor(
+    private readonly chat: ChatRequest,
+    private readonly meta: ResponseMeta,
+  ) {}
+
+  async *observe(events: AsyncIterable<ChatEvent>): AsyncIterable<ChatEvent> {
+    for await (const event of events) {
+      switch (event.type) {
+        case 'usage':
+          this.reported = event.usage;
+          continue; // re-emitted once, complete, before the end
+        case 'text-delta':
+        case 'thinking-delta':
+          this.output.push(event.text);
+          break;
+        case 'tool-call-delta':
+          this.output.push(event.argumentsDelta);
+          break;
+        case 'tool-call-start':
+          this.output.push(event.name);
+          break;
+      }
+      yield event;
+    }
+  }
+
+  async final(): Promise<Usage> {
+    const reported = this.reported;
+    const inputTokens = reported?.inputTokens || this.meta.inputTokens || (await countRequestTokens(this.chat));
+    const outputTokens = reported?.outputTokens || (await countTextTokens(this.output.join('')));
+    return { ...reported, inputTokens, outputTokens };
+  }
+}
