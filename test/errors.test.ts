@@ -6,9 +6,6 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 let t: TestApp;
 beforeAll(async () => {
   t = await appFor(`auth:\n  bearer_token: ${TOKEN}\nserver:\n  body_limit: 1 KB\n`);
-  // A JSON route under each protocol, standing in for the protocol routes of later issues.
-  t.app.post('/v1/chat/completions', async (request) => ({ echo: request.body }));
-  t.app.post('/v1/messages', async (request) => ({ echo: request.body }));
 });
 afterAll(() => t.app.close());
 

@@ -14,8 +14,9 @@ export default class SummaryReporter implements Reporter {
         else if (state === 'failed') failed++;
         else skipped++;
       }
-      // A file that failed to load has no tests but must still count as a failure.
-      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;
+      // A file that failed to load or in a hook (its tests skipped) must still count as a failure.
+      const tests = [...module.children.allTests()];
+      if (module.state() === 'failed' && !tests.some((t) => t.result().state === 'failed')) failed++;
     }
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   }
