@@ -11,6 +11,7 @@ export function invalid(path: string, message: string): GatewayError {
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
@@ -20,16 +21,19 @@ export function isObject(value: unknown): value is Json {
 }
 
 export function object(value: unknown, path: string): Json {
+  if (value === undefined) throw invalid(path, 'required');
   if (!isObject(value)) throw invalid(path, `expected an object, got ${describe(value)}`);
   return value;
 }
 
 export function array(value: unknown, path: string): unknown[] {
+  if (value === undefined) throw invalid(path, 'required');
   if (!Array.isArray(value)) throw invalid(path, `expected an array, got ${describe(value)}`);
   return value;
 }
 
 export function string(value: unknown, path: string): string {
+  if (value === undefined) throw invalid(path, 'required');
   if (typeof value !== 'string') throw invalid(path, `expected a string, got ${describe(value)}`);
   return value;
 }

@@ -165,7 +165,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   fail(error: GatewayError): string {
-    const out = this.close();
+    const out = this.close('incomplete');
     const response = responseObject(this.shape, 'failed', this.output, this.usage ?? null, { error: { code: errorCode(error), message: error.message } });
     return out + this.emit('response.failed', { response });
   }
@@ -206,7 +206,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   /** Finish the open item: its done events, with the full text / arguments. */
-  private close(): string {
+  private close(status: 'completed' | 'incomplete' = 'completed'): string {
     const open = this.open;
     if (!open) return '';
     this.open = undefined;
@@ -215,7 +215,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     switch (open.kind) {
       case 'message': {
         const part = { type: 'output_text', text, annotations: [], logprobs: [] };
-        Object.assign(item, { status: 'completed', content: [part] });
+        Object.assign(item, { status, content: [part] });
         this.parts.push({ type: 'text', text });
         return (
           this.emit('response.output_text.done', { ...at, content_index: 0, text, logprobs: [] }) +
@@ -234,7 +234,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         );
       }
       case 'function_call': {
-        Object.assign(item, { status: 'completed', arguments: text });
+        Object.assign(item, { status, arguments: text });
         this.parts.push({ type: 'tool_call', id: String(item.call_id), name: String(item.name), arguments: text });
         return (
           this.emit('response.function_call_arguments.done', { ...at, name: item.name, arguments: text }) +
@@ -242,7 +242,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         );
       }
       case 'custom_tool_call': {
-        Object.assign(item, { status: 'completed', input: text });
+        Object.assign(item, { status, input: text });
         this.parts.push({ type: 'tool_call', kind: 'custom', id: String(item.call_id), name: String(item.name), arguments: text });
         return (
           this.emit('response.custom_tool_call_input.done', { ...at, input: text }) +
