@@ -9,6 +9,7 @@ import { authenticate } from './auth.js';
 import type { ConfigStore } from './config/store.js';
 import { GatewayError } from './core/gateway-error.js';
 import { errorReply, toGatewayError } from './errors.js';
+import { trackInflight } from './lifecycle.js';
 import type { LogManager } from './logging.js';
 import { registerHealthRoutes } from './health.js';
 import { registerAnthropicRoutes } from './protocols/anthropic/route.js';
@@ -45,6 +46,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   });
 
   app.decorateRequest('ctx', undefined as never);
+  trackInflight(app);
 
   app.addHook('onRequest', async (request) => {
     const declared = request.routeOptions.config;

@@ -9,16 +9,39 @@ export interface DrainResult {
   durationMs: number;
 }
 
+const inflight = new WeakMap<FastifyInstance, { count: number }>();
+
+/**
+ * Count requests from arrival until their response closes (finished, or the client left).
+ * Connections are not a good measure: clients keep idle ones and open spare ones (undici does
+ * after an aborted stream) that have no request on them and would hold a drain forever.
+ */
+export function trackInflight(app: FastifyInstance): { readonly count: number } {
+  const counter = { count: 0 };
+  inflight.set(app, counter);
+  app.addHook('onRequest', async (_request, reply) => {
+    counter.count++;
+    reply.raw.once('close', () => counter.count--);
+  });
+  return counter;
+}
+
+export function inflightCount(app: FastifyInstance): number {
+  return inflight.get(app)?.count ?? 0;
+}
+
 export async function drain(app: FastifyInstance, timeoutMs: number): Promise<DrainResult> {
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   const closed = app.close().then(() => false);
-  // server.close() drops only the connections idle at that moment; a keep-alive connection
-  // whose stream ends later would hold the drain until its keep-alive timeout.
-  const sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
+  let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(true), timeoutMs);
   });
+  // Once no request is in flight, whatever connections remain are idle or unused: close them.
+  const sweeper = setInterval(() => {
+    if (inflightCount(app) === 0) app.server.closeAllConnections();
+    else app.server.closeIdleConnections();
+  }, 25);
   const forced = await Promise.race([closed, deadline]);
   clearTimeout(timer);
   clearInterval(sweeper);

@@ -98,6 +98,12 @@ class SseBody extends Readable {
     wake?.();
   }
 
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // A client that left must not leave the pump waiting for demand that never comes.
+    this._read();
+    callback(error);
+  }
+
   write(chunk: string): Promise<void> | undefined {
     if (!chunk || this.destroyed) return undefined;
     this.lastPushAt = performance.now();
@@ -125,7 +131,7 @@ async function pump(
     let next = first;
     for (;;) {
       const step = await next;
-      if (step.done) break;
+      if (step.done || signal.aborted) break;
       const event = step.value;
       if (event.type === 'error') {
         await body.write(encoder.fail(event.error));
@@ -137,6 +143,7 @@ async function pump(
       if (signal.aborted) return;
       next = iterator.next();
     }
+    if (signal.aborted) return;
     const final = await usage.final();
     request.ctx.usage = final;
     await body.write(encoder.event({ type: 'usage', usage: final }));
