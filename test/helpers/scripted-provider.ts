@@ -99,6 +99,14 @@ export const scripts = {
     { type: 'usage', usage: { inputTokens: 45, outputTokens: 18 } },
     { type: 'finish', reason: 'tool_calls' },
   ],
+  customToolCall: (): Step[] => [
+    { type: 'tool-call-start', index: 0, id: 'call_patch1', name: 'apply_patch', kind: 'custom' },
+    { type: 'tool-call-delta', index: 0, argumentsDelta: '*** Begin Patch\n*** Add File: hello.txt\n' },
+    { type: 'tool-call-delta', index: 0, argumentsDelta: '+hello\n*** End Patch\n' },
+    { type: 'tool-call-end', index: 0 },
+    { type: 'usage', usage: { inputTokens: 24, outputTokens: 12 } },
+    { type: 'finish', reason: 'tool_calls' },
+  ],
   maxTokens: (): Step[] => [
     { type: 'text-delta', text: 'This answer is cut' },
     { type: 'usage', usage: { inputTokens: 10, outputTokens: 5 } },

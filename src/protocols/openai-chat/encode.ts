@@ -32,6 +32,7 @@ export function openAIUsage(usage: Usage | undefined): Record<string, unknown> {
 export class ChatStreamEncoder implements StreamEncoder {
   private readonly prefix: string;
   private readonly toolIndex = new Map<number, number>();
+  private readonly custom = new Set<number>();
   private usage: Usage | undefined;
   private finish: FinishReason | undefined;
 
@@ -59,13 +60,20 @@ export class ChatStreamEncoder implements StreamEncoder {
       case 'tool-call-start': {
         const index = this.toolIndex.size;
         this.toolIndex.set(event.index, index);
-        const call = { index, id: event.id || ids.toolCall(), type: 'function', function: { name: event.name, arguments: '' } };
+        if (event.kind === 'custom') this.custom.add(event.index);
+        const call =
+          event.kind === 'custom'
+            ? { index, id: event.id || ids.toolCall(), type: 'custom', custom: { name: event.name, input: '' } }
+            : { index, id: event.id || ids.toolCall(), type: 'function', function: { name: event.name, arguments: '' } };
         return this.chunk(`{"tool_calls":[${JSON.stringify(call)}]}`);
       }
       case 'tool-call-delta': {
         const index = this.toolIndex.get(event.index);
         if (index === undefined || !event.argumentsDelta) return '';
-        return this.chunk(`{"tool_calls":[{"index":${index},"function":{"arguments":${JSON.stringify(event.argumentsDelta)}}}]}`);
+        const delta = JSON.stringify(event.argumentsDelta);
+        return this.custom.has(event.index)
+          ? this.chunk(`{"tool_calls":[{"index":${index},"custom":{"input":${delta}}}]}`)
+          : this.chunk(`{"tool_calls":[{"index":${index},"function":{"arguments":${delta}}}]}`);
       }
       case 'tool-call-end':
         return '';
@@ -110,6 +118,7 @@ export function encodeChatCompletion(result: ChatResult, meta: ResponseMeta): Re
   for (const block of result.blocks) {
     if (block.type === 'text') text += block.text;
     else if (block.type === 'thinking') reasoning += block.text;
+    else if (block.kind === 'custom') toolCalls.push({ id: block.id || ids.toolCall(), type: 'custom', custom: { name: block.name, input: block.arguments } });
     else toolCalls.push({ id: block.id || ids.toolCall(), type: 'function', function: { name: block.name, arguments: block.arguments } });
   }
   const message: Record<string, unknown> = { role: 'assistant', content: text || (toolCalls.length > 0 ? null : ''), refusal: null };
