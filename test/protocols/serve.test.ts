@@ -58,6 +58,19 @@ describe('keep-alive and commit rules', () => {
   });
 });
 
+describe('stream or not', () => {
+  it('is decided by the body, never by Accept', async () => {
+    const { app, provider } = await setup();
+    provider.script = scripts.text();
+    const json = await app.inject({ method: 'POST', url: '/v1/messages', headers: { accept: 'text/event-stream' }, payload: anthropicBody(false) });
+    expect(json.headers['content-type']).toMatch(/^application\/json/);
+    expect(json.json().content[0].text).toBe('Hi there!');
+    provider.script = scripts.text();
+    const sse = await app.inject({ method: 'POST', url: '/v1/messages', headers: { accept: 'application/json' }, payload: anthropicBody(true) });
+    expect(sse.headers['content-type']).toMatch(/^text\/event-stream/);
+  });
+});
+
 describe('client disconnect', () => {
   it('aborts the upstream within 1 s of the client leaving', async () => {
     const { app, provider } = await setup(FAST);
