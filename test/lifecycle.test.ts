@@ -14,7 +14,7 @@ afterEach(async () => {
 /** An SSE-like route that sends `count` events `gapMs` apart. */
 async function streamingApp(count: number, gapMs: number): Promise<{ t: TestApp; url: string }> {
   const app = await appFor(`auth:\n  bearer_token: ${TOKEN}\n`);
-  app.app.get('/test/stream', (request, reply) => {
+  app.app.get('/test/stream', (_request, reply) => {
     let sent = 0;
     const body = new Readable({
       read() {

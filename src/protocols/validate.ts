@@ -2,6 +2,7 @@
 // GatewayError naming the field path (`messages[2].content[0].type`), as clients expect.
 
 import { GatewayError } from '../core/gateway-error.js';
+import type { ImagePart } from '../core/types.js';
 
 export type Json = Record<string, unknown>;
 
@@ -73,6 +74,14 @@ export function optionalStringList(value: unknown, path: string): string[] | und
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return [value];
   return array(value, path).map((item, i) => string(item, `${path}[${i}]`));
+}
+
+/** An OpenAI image URL (base64 data URL or http(s)) as a canonical image part. */
+export function imageFromUrl(url: string, path: string): ImagePart {
+  const inline = parseDataUrl(url);
+  if (inline) return { type: 'image', mimeType: inline.mimeType, data: inline.data };
+  if (!/^https?:\/\//i.test(url)) throw invalid(path, 'expected an http(s) URL or a base64 data URL');
+  return { type: 'image', url };
 }
 
 /** `data:image/png;base64,AAAA` -> parts; undefined when not a base64 data URL. */

@@ -5,6 +5,7 @@
 import type { ChatRequest, ContentPart, Message, ReasoningOptions, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/types.js';
 import {
   array,
+  imageFromUrl,
   invalid,
   isObject,
   nonEmptyString,
@@ -144,11 +145,7 @@ function decodeUserContent(value: unknown, path: string): ContentPart[] {
         return { type: 'text', text: string(p.text, `${at}.text`) };
       case 'image_url': {
         const image = object(p.image_url, `${at}.image_url`);
-        const url = nonEmptyString(image.url, `${at}.image_url.url`);
-        const inline = parseDataUrl(url);
-        if (inline) return { type: 'image', mimeType: inline.mimeType, data: inline.data };
-        if (!/^https?:\/\//i.test(url)) throw invalid(`${at}.image_url.url`, 'expected an http(s) URL or a base64 data URL');
-        return { type: 'image', url };
+        return imageFromUrl(nonEmptyString(image.url, `${at}.image_url.url`), `${at}.image_url.url`);
       }
       case 'file': {
         const file = object(p.file, `${at}.file`);

@@ -7,6 +7,7 @@ import type { ChatRequest, ContentPart, Message, ResponseFormat, ToolChoice, Too
 import { decodeEffort } from '../openai-chat/decode.js';
 import {
   array,
+  imageFromUrl,
   invalid,
   isObject,
   nonEmptyString,
@@ -190,10 +191,7 @@ function decodeInputPart(value: unknown, path: string): ContentPart {
     case 'input_image': {
       const url = optionalString(p.image_url, `${path}.image_url`);
       if (!url) throw invalid(`${path}.image_url`, 'required (file_id images are not supported)');
-      const inline = parseDataUrl(url);
-      if (inline) return { type: 'image', mimeType: inline.mimeType, data: inline.data };
-      if (!/^https?:\/\//i.test(url)) throw invalid(`${path}.image_url`, 'expected an http(s) URL or a base64 data URL');
-      return { type: 'image', url };
+      return imageFromUrl(url, `${path}.image_url`);
     }
     case 'input_file': {
       const filename = optionalString(p.filename, `${path}.filename`);
