@@ -43,7 +43,7 @@ export async function serveChat(
   const events = route.provider.stream(chat, {
     upstreamModel: route.upstreamModel,
     signal: controller.signal,
-    log: request.log as never,
+    log: request.log,
     requestId: request.id,
   });
   const usage = new UsageTracker(chat, meta);

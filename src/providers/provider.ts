@@ -1,7 +1,6 @@
 // The contract every upstream implements. Providers never see a wire protocol of our clients:
 // they take a canonical ChatRequest and yield canonical ChatEvents.
 
-import type { Logger } from 'pino';
 import type { ChatEvent, ChatRequest, ModelInfo } from '../core/types.js';
 
 export interface ProviderCapabilities {
@@ -11,12 +10,20 @@ export interface ProviderCapabilities {
   thinking: boolean;
 }
 
+/** The logging a provider may use (a pino or Fastify request logger fits). */
+export interface ProviderLog {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
 export interface ProviderCallContext {
   /** The model id to send upstream (after alias resolution). */
   upstreamModel: string;
   /** Aborted when the client disconnects or the request times out: stop upstream work at once. */
   signal: AbortSignal;
-  log: Logger;
+  log: ProviderLog;
   requestId: string;
 }
 
