@@ -17,7 +17,8 @@ import { registerModelRoutes } from './protocols/models.js';
 import { registerChatRoutes } from './protocols/openai-chat/route.js';
 import { registerResponsesRoutes } from './protocols/openai-responses/route.js';
 import { ResponseStore } from './protocols/openai-responses/store.js';
-import { StaticProviderRegistry, type ProviderRegistry } from './providers/provider.js';
+import type { ProviderRegistry } from './providers/provider.js';
+import { ConfiguredProviders } from './providers/registry.js';
 import { accessFor, protocolFor } from './request-context.js';
 import { Router } from './router.js';
 
@@ -31,7 +32,7 @@ export interface GatewayServices {
 
 export async function buildApp(services: GatewayServices): Promise<FastifyInstance> {
   const { store, logs } = services;
-  const providers = services.providers ?? new StaticProviderRegistry();
+  const providers = services.providers ?? new ConfiguredProviders(store);
   const startup = store.current().config;
 
   const app = Fastify({
@@ -46,6 +47,8 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   });
 
   app.decorateRequest('ctx', undefined as never);
+  // Upstream sockets close after the server has drained (in-flight streams finish first).
+  app.addHook('onClose', async () => providers.close?.());
   trackInflight(app);
 
   app.addHook('onRequest', async (request) => {
@@ -79,8 +82,8 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   );
 
   registerHealthRoutes(app, providers);
-  registerModelRoutes(app);
   const router = new Router(providers);
+  registerModelRoutes(app, router);
   registerAnthropicRoutes(app, { router });
   registerChatRoutes(app, { router });
   registerResponsesRoutes(app, { router, store: services.responses ?? new ResponseStore() });
@@ -126,6 +129,7 @@ function logRequest(request: FastifyRequest, reply: FastifyReply): void {
   };
   if (ctx?.model) fields.model = ctx.model;
   if (ctx?.provider) fields.provider = ctx.provider;
+  if (ctx?.upstreamModel) fields.upstream_model = ctx.upstreamModel;
   if (ctx?.stream) fields.stream = true;
   if (ctx?.firstByteAt !== undefined) fields.ttfb_ms = Math.round((ctx.firstByteAt - (performance.now() - reply.elapsedTime)) * 10) / 10;
   if (ctx?.usage) fields.tokens = { input: ctx.usage.inputTokens, output: ctx.usage.outputTokens };

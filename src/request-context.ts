@@ -15,6 +15,8 @@ export interface RequestContext {
   tokenName?: string;
   model?: string;
   provider?: string;
+  /** Set when a fallback served the request with another model than the one asked for. */
+  upstreamModel?: string;
   stream?: boolean;
   /** performance.now() when the first body byte went to the client (streams). */
   firstByteAt?: number;

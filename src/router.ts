@@ -1,54 +1,143 @@
-// Model name -> the provider that serves it. This is the minimal rule set (exact names of an
-// enabled provider, then its globs); aliases, defaults and fallback chains build on it.
+// Model name -> provider. A requested name resolves, in order: exact model of an enabled provider,
+// alias (`routing.aliases`, exact keys before globs), glob of a provider, `routing.default_model`.
+// Real names pass through unchanged unless an alias says otherwise. `plan()` adds the fallback
+// chain (`routing.fallbacks`) the serving pipeline tries when a route fails before any output.
 
 import type { GatewayConfig } from './config/schema.js';
 import { GatewayError } from './core/gateway-error.js';
+import { globMatch, isGlob } from './core/glob.js';
+import type { ModelInfo } from './core/types.js';
 import type { Provider, ProviderRegistry } from './providers/provider.js';
+
+export type RouteVia = 'exact' | 'alias' | 'glob' | 'default' | 'fallback';
 
 export interface Route {
   provider: Provider;
-  /** The model id sent upstream (the requested name: real names pass through). */
+  /** The model id sent upstream. */
   upstreamModel: string;
+  via: RouteVia;
 }
 
-const globCache = new Map<string, RegExp>();
-
-export function globMatch(pattern: string, name: string): boolean {
-  if (!/[*?]/.test(pattern)) return pattern === name;
-  let re = globCache.get(pattern);
-  if (!re) {
-    re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-    if (globCache.size > 1000) globCache.clear();
-    globCache.set(pattern, re);
-  }
-  return re.test(name);
+interface Source {
+  id: string;
+  models: string[];
 }
 
-/** Provider ids with their model lists, in precedence order, from the config. */
-function candidates(config: GatewayConfig): Array<{ id: string; models: string[] }> {
-  const out: Array<{ id: string; models: string[] }> = [];
+/** Enabled upstreams and their model lists, in precedence order. */
+export function modelSources(config: GatewayConfig): Source[] {
+  const out: Source[] = [];
   if (config.gemini.enabled) out.push({ id: 'gemini', models: config.gemini.models });
   if (config.g4f.enabled) out.push({ id: 'g4f', models: config.g4f.models });
+  for (const upstream of config.openai_compatible) if (upstream.enabled) out.push({ id: upstream.name, models: upstream.models });
   return out;
+}
+
+function firstMatch<T>(record: Record<string, T>, name: string): T | undefined {
+  if (Object.hasOwn(record, name)) return record[name];
+  for (const [pattern, value] of Object.entries(record)) if (isGlob(pattern) && globMatch(pattern, name)) return value;
+  return undefined;
 }
 
 export class Router {
   constructor(private readonly providers: ProviderRegistry) {}
 
-  resolve(model: string, config: GatewayConfig): Route {
-    const lists = candidates(config);
-    const id =
-      lists.find((c) => c.models.includes(model))?.id ?? lists.find((c) => c.models.some((m) => globMatch(m, model)))?.id;
-    if (!id) {
-      throw new GatewayError('not_found', `The model \`${model}\` does not exist or is not served by this gateway`, {
-        code: 'model_not_found',
-        param: 'model',
-      });
+  /** Primary route plus fallbacks, each resolved; routes whose provider is not running are skipped. */
+  plan(model: string, config: GatewayConfig): Route[] {
+    const primary = this.resolveName(model, config);
+    if (!primary) throw this.notFound(model, config);
+    const chain = [primary, ...(firstMatch(config.routing.fallbacks, model) ?? firstMatch(config.routing.fallbacks, primary.model) ?? [])
+      .map((name) => this.direct(name, config, 'fallback'))
+      .filter((r): r is NonNullable<typeof r> => r !== undefined)];
+
+    const routes: Route[] = [];
+    const seen = new Set<string>();
+    for (const step of chain) {
+      const key = `${step.providerId}\u0000${step.model}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const provider = this.providers.get(step.providerId);
+      if (provider) routes.push({ provider, upstreamModel: step.model, via: step.via });
     }
-    const provider = this.providers.get(id);
-    if (!provider) {
-      throw new GatewayError('upstream_unavailable', `The upstream for \`${model}\` (${id}) is not available`, { code: 'upstream_unavailable' });
+    if (routes.length === 0) {
+      throw new GatewayError('upstream_unavailable', `The upstream for \`${model}\` (${primary.providerId}) is not available`, { code: 'upstream_unavailable' });
     }
-    return { provider, upstreamModel: model };
+    return routes;
   }
+
+  /** Every name a client may ask for (exact models, discovered models, exact alias keys). */
+  listModels(config: GatewayConfig): ModelInfo[] {
+    const out: ModelInfo[] = [];
+    const seen = new Set<string>();
+    const add = (id: string, provider: string) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      out.push({ id, provider });
+    };
+    for (const source of modelSources(config)) {
+      for (const name of this.exactNames(source)) add(name, source.id);
+    }
+    for (const alias of Object.keys(config.routing.aliases)) {
+      if (isGlob(alias)) continue;
+      const target = this.resolveName(alias, config);
+      if (target) add(alias, target.providerId);
+    }
+    return out;
+  }
+
+  private resolveName(model: string, config: GatewayConfig): { providerId: string; model: string; via: RouteVia } | undefined {
+    const sources = modelSources(config);
+    const exact = sources.find((s) => this.exactNames(s).includes(model));
+    if (exact) return { providerId: exact.id, model, via: 'exact' };
+    const alias = firstMatch(config.routing.aliases, model);
+    if (alias !== undefined) {
+      const target = this.direct(alias, config, 'alias');
+      if (target) return target;
+    }
+    const glob = sources.find((s) => s.models.some((m) => isGlob(m) && globMatch(m, model)));
+    if (glob) return { providerId: glob.id, model, via: 'glob' };
+    if (config.routing.default_model) return this.direct(config.routing.default_model, config, 'default');
+    return undefined;
+  }
+
+  /** Exact or glob match without aliases (alias targets, fallbacks and defaults do not chain). */
+  private direct(model: string, config: GatewayConfig, via: RouteVia): { providerId: string; model: string; via: RouteVia } | undefined {
+    const sources = modelSources(config);
+    const source = sources.find((s) => this.exactNames(s).includes(model)) ?? sources.find((s) => s.models.some((m) => isGlob(m) && globMatch(m, model)));
+    return source ? { providerId: source.id, model, via } : undefined;
+  }
+
+  private exactNames(source: Source): string[] {
+    const known = this.providers.get(source.id)?.knownModels?.() ?? [];
+    const exact = source.models.filter((m) => !isGlob(m));
+    return known.length > 0 ? [...exact, ...known] : exact;
+  }
+
+  private notFound(model: string, config: GatewayConfig): GatewayError {
+    const names = this.listModels(config).map((m) => m.id);
+    const closest = names
+      .map((name) => ({ name, distance: distance(model.toLowerCase(), name.toLowerCase()) }))
+      .filter((c) => c.distance <= Math.max(3, Math.floor(model.length / 2)))
+      .sort((a, b) => a.distance - b.distance)
+      .slice(0, 3)
+      .map((c) => c.name);
+    const hint = closest.length > 0 ? ` Closest: ${closest.join(', ')}.` : names.length > 0 ? ` Available: ${names.slice(0, 8).join(', ')}.` : '';
+    return new GatewayError('not_found', `The model \`${model}\` does not exist or is not served by this gateway.${hint}`, {
+      code: 'model_not_found',
+      param: 'model',
+      details: { closest },
+    });
+  }
+}
+
+/** Levenshtein distance (model names are short). */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

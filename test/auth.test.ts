@@ -8,7 +8,7 @@ const ADMIN = 'admin-token-zyxwvutsrq';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await appFor(`auth:\n  bearer_token: ${CLIENT}\n  tokens:\n    - ${SECOND}\n    - name: ci\n      token: ci-token-0000000000\n  admin_token: ${ADMIN}\n`);
+  t = await appFor(`gemini:\n  enabled: false\ng4f:\n  enabled: false\nauth:\n  bearer_token: ${CLIENT}\n  tokens:\n    - ${SECOND}\n    - name: ci\n      token: ci-token-0000000000\n  admin_token: ${ADMIN}\n`);
 });
 afterAll(() => t.app.close());
 
@@ -76,7 +76,7 @@ describe('authentication', () => {
     expect(health.statusCode).toBe(200);
     expect(health.json().status).toBe('ok');
     const ready = await get('/ready');
-    expect(ready.statusCode).toBe(503); // no upstream registered in this app
+    expect(ready.statusCode).toBe(503); // every upstream disabled in this app
     for (const body of [health.body, ready.body]) {
       for (const secret of [CLIENT, SECOND, ADMIN]) expect(body).not.toContain(secret);
     }

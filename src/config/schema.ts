@@ -75,6 +75,41 @@ const nonEmptyOptional = z
   .nullable()
   .transform((v) => (v == null || v.trim() === '' ? undefined : v));
 
+const seconds = (fallback: number) => z.number().positive().max(86_400).default(fallback);
+
+/** Settings every OpenAI-compatible upstream shares (g4f and `openai_compatible` entries). */
+function upstreamFields(defaultModels: string[]) {
+  return {
+    /** Extra headers on every upstream request. */
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Model names served here; globs (`deepseek-*`) route matching names unchanged. */
+    models: z.array(z.string().min(1)).default(defaultModels),
+    /** Also list the upstream's own `GET /models` (cached) in /v1/models. */
+    discover_models: z.boolean().default(false),
+    /** HTTP(S) or SOCKS5 proxy URL; unset = HTTPS_PROXY / NO_PROXY from the environment. */
+    proxy: nonEmptyOptional,
+    timeouts: z
+      .strictObject({
+        connect: seconds(10),
+        /** Until the first streamed event; unset = fallback.timeout. */
+        first_byte: z.number().positive().max(86_400).nullish().transform((v) => v ?? undefined),
+        /** Longest silence between two chunks once the answer streams. */
+        idle: seconds(120),
+        total: seconds(900),
+      })
+      .prefault({}),
+    fallback: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Extra attempts on this upstream for connect errors, timeouts, 429 and 5xx. */
+        max_retries: z.number().int().min(0).max(10).default(2),
+        /** Seconds an attempt may wait for its first event before it counts as failed. */
+        timeout: z.number().positive().default(30),
+      })
+      .prefault({}),
+  };
+}
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -123,18 +158,38 @@ export const configSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true),
       base_url: z.url().default('http://127.0.0.1:1337/v1'),
+      /** The g4f server's own key, sent as `g4f-api-key` (a Bearer token would reach g4f's upstream). */
       api_key: nonEmptyOptional,
-      models: z
-        .array(z.string().min(1))
-        .default(['gpt-4o', 'gpt-4o-mini', 'claude-3-opus', 'claude-3-sonnet', 'deepseek-*', 'qwen-*', 'grok-*']),
-      fallback: z
-        .strictObject({
-          enabled: z.boolean().default(true),
-          max_retries: z.number().int().min(0).max(10).default(2),
-          /** Seconds before an upstream attempt is abandoned. */
-          timeout: z.number().positive().default(30),
-        })
-        .prefault({}),
+      ...upstreamFields(['gpt-4o', 'gpt-4o-mini', 'claude-3-opus', 'claude-3-sonnet', 'deepseek-*', 'qwen-*', 'grok-*']),
+      /** Model name (glob) -> g4f provider to pin, sent as the body field `provider`. */
+      provider_pinning: z.record(z.string(), z.string().min(1)).default({}),
+    })
+    .prefault({}),
+  /** Any other OpenAI-compatible endpoints, each its own provider (id = name). */
+  openai_compatible: z
+    .array(
+      z.strictObject({
+        name: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _ only')
+          .refine((n) => n !== 'gemini' && n !== 'g4f', 'gemini and g4f are reserved names'),
+        enabled: z.boolean().default(true),
+        base_url: z.url(),
+        /** Sent as `Authorization: Bearer`. */
+        api_key: nonEmptyOptional,
+        ...upstreamFields([]),
+      }),
+    )
+    .default([])
+    .refine((list) => new Set(list.map((u) => u.name)).size === list.length, 'names must be unique'),
+  routing: z
+    .strictObject({
+      /** Requested name (glob) -> model to use instead, e.g. `claude-sonnet-*: gemini-3-pro`. */
+      aliases: z.record(z.string(), z.string().min(1)).default({}),
+      /** Model for names nothing else matches; null = answer 404 model_not_found. */
+      default_model: nonEmptyOptional,
+      /** Model (glob) -> models to try in order when it fails before any output. */
+      fallbacks: z.record(z.string(), z.array(z.string().min(1))).default({}),
     })
     .prefault({}),
 });

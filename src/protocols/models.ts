@@ -3,7 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { ModelInfo } from '../core/types.js';
-import { configuredModels } from '../models.js';
+import type { Router } from '../router.js';
 
 // Model lists need a creation time; ours are not versioned, so report a fixed, plausible one.
 const CREATED_AT = Date.UTC(2025, 0, 1) / 1000;
@@ -25,12 +25,12 @@ export function anthropicModelList(models: ModelInfo[]) {
   return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
 }
 
-export function registerModelRoutes(app: FastifyInstance): void {
+export function registerModelRoutes(app: FastifyInstance, router: Router): void {
   app.get('/v1/models', { config: { protocol: 'auto' } }, async (request) => {
-    const models = configuredModels(request.ctx.snapshot.config);
+    const models = router.listModels(request.ctx.snapshot.config);
     return request.ctx.protocol === 'anthropic' ? anthropicModelList(models) : openAIModelList(models);
   });
   app.get('/v1/claude/models', { config: { protocol: 'anthropic' } }, async (request) =>
-    anthropicModelList(configuredModels(request.ctx.snapshot.config)),
+    anthropicModelList(router.listModels(request.ctx.snapshot.config)),
   );
 }

@@ -13,6 +13,8 @@ import { GatewayError } from '../core/gateway-error.js';
 import { countRequestTokens, countTextTokens } from '../core/tokens.js';
 import type { ChatEvent, ChatRequest, Usage } from '../core/types.js';
 import { toGatewayError } from '../errors.js';
+import { streamWithFallback, type RetryPolicy } from '../fallback.js';
+import type { GatewayConfig } from '../config/schema.js';
 import type { Router } from '../router.js';
 import type { ProtocolAdapter, ResponseMeta, StreamEncoder } from './encoder.js';
 
@@ -27,11 +29,12 @@ export async function serveChat(
   adapter: ProtocolAdapter,
   options: ServeOptions,
 ): Promise<FastifyReply> {
-  const route = options.router.resolve(chat.model, request.ctx.snapshot.config);
+  const config = request.ctx.snapshot.config;
+  const routes = options.router.plan(chat.model, config);
   request.ctx.model = chat.model;
-  request.ctx.provider = route.provider.id;
+  request.ctx.provider = routes[0]!.provider.id;
   request.ctx.stream = chat.stream;
-  request.log.debug({ model: chat.model, provider: route.provider.id, upstream_model: route.upstreamModel }, 'route chosen');
+  request.log.debug({ model: chat.model, routes: routes.map((r) => `${r.provider.id}:${r.upstreamModel} (${r.via})`) }, 'routes planned');
 
   const meta: ResponseMeta = { id: adapter.newId(), model: chat.model, created: Math.floor(Date.now() / 1000) };
   if (adapter.inputTokensUpfront) meta.inputTokens = await countRequestTokens(chat);
@@ -40,11 +43,15 @@ export async function serveChat(
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort(new GatewayError('invalid_request', 'client disconnected'));
   });
-  const events = route.provider.stream(chat, {
-    upstreamModel: route.upstreamModel,
+  const events = streamWithFallback(routes, chat, {
     signal: controller.signal,
     log: request.log,
     requestId: request.id,
+    policy: (route) => retryPolicy(config, route.provider.id),
+    onServed: (route, attempts) => {
+      request.ctx.provider = route.provider.id;
+      if (attempts > 1 || route.via === 'fallback') request.ctx.upstreamModel = route.upstreamModel;
+    },
   });
   const usage = new UsageTracker(chat, meta);
 
@@ -69,6 +76,12 @@ export async function serveChat(
     .header('cache-control', 'no-cache')
     .header('x-accel-buffering', 'no')
     .send(body);
+}
+
+/** Retry and fallback settings of an upstream (`g4f.fallback`, `openai_compatible[].fallback`). */
+function retryPolicy(config: GatewayConfig, providerId: string): RetryPolicy {
+  const settings = providerId === 'g4f' ? config.g4f.fallback : config.openai_compatible.find((u) => u.name === providerId)?.fallback;
+  return settings ? { enabled: settings.enabled, maxRetries: settings.max_retries } : { enabled: true, maxRetries: 1 };
 }
 
 const TIMEOUT = Symbol('timeout');

@@ -46,6 +46,8 @@ export interface Provider {
    */
   stream(request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent>;
   listModels(): Promise<ModelInfo[]>;
+  /** Model names learned at run time (discovery), available synchronously for routing. */
+  knownModels?(): string[];
   health(): ProviderHealth;
   /** Release sockets and timers (shutdown, or replacement after a config reload). */
   close?(): Promise<void>;
@@ -55,6 +57,8 @@ export interface Provider {
 export interface ProviderRegistry {
   list(): readonly Provider[];
   get(id: string): Provider | undefined;
+  /** Close every provider (shutdown). */
+  close?(): Promise<void>;
 }
 
 export class StaticProviderRegistry implements ProviderRegistry {

@@ -55,7 +55,8 @@ export function normalize(text: string): string {
 let t: TestApp;
 const provider = new ScriptedProvider('g4f');
 beforeAll(async () => {
-  t = await appFor('g4f:\n  models: ["*"]\ngemini:\n  enabled: false\n', { providers: registryWith(provider) });
+  // No retries here: these files pin what one failing attempt looks like to the client.
+  t = await appFor('g4f:\n  models: ["*"]\n  fallback:\n    enabled: false\ngemini:\n  enabled: false\n', { providers: registryWith(provider) });
 });
 afterAll(() => t.app.close());
 

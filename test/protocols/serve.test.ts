@@ -6,7 +6,7 @@ import { appFor, type TestApp } from '../helpers/app.js';
 import { waitFor } from '../helpers/gateway.js';
 import { ScriptedProvider, registryWith, scripts } from '../helpers/scripted-provider.js';
 
-const CONFIG = (extra = '') => `g4f:\n  models: ["gpt-*", "claude-*"]\ngemini:\n  enabled: false\n${extra}`;
+const CONFIG = (extra = '') => `g4f:\n  models: ["gpt-*", "claude-*"]\n  fallback:\n    enabled: false\ngemini:\n  enabled: false\n${extra}`;
 const FAST = 'server:\n  sse_ping_interval: 0.1\n  sse_commit_after: 0.05\n';
 
 let t: TestApp | undefined;

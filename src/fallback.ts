@@ -1,0 +1,86 @@
+// Tries the routes of a plan until one produces its first event. Retries a route (up to its
+// max_retries) and then moves on, on errors worth retrying: connect errors, timeouts, 429, 5xx,
+// usage limits; honours Retry-After. Never on invalid requests. Once a route has produced an
+// event, its stream is passed through as it is: content is never restarted or spliced.
+
+import { GatewayError } from './core/gateway-error.js';
+import type { ChatEvent, ChatRequest } from './core/types.js';
+import { toGatewayError } from './errors.js';
+import type { ProviderCallContext } from './providers/provider.js';
+import type { Route } from './router.js';
+
+export interface RetryPolicy {
+  enabled: boolean;
+  maxRetries: number;
+}
+
+export interface FallbackContext extends Omit<ProviderCallContext, 'upstreamModel'> {
+  policy(route: Route): RetryPolicy;
+  /** Called when a route produced its first event (the one that serves the request). */
+  onServed(route: Route, attempts: number): void;
+  /** Longest Retry-After worth waiting for before moving to the next route. */
+  maxRetryWaitMs?: number;
+}
+
+const BASE_BACKOFF_MS = 200;
+const MAX_BACKOFF_MS = 2000;
+
+export async function* streamWithFallback(routes: Route[], request: ChatRequest, context: FallbackContext): AsyncIterable<ChatEvent> {
+  const maxWait = context.maxRetryWaitMs ?? 10_000;
+  let lastError: GatewayError | undefined;
+  let attempts = 0;
+
+  for (let r = 0; r < routes.length; r++) {
+    const route = routes[r]!;
+    const policy = context.policy(route);
+    const tries = 1 + (policy.enabled ? policy.maxRetries : 0);
+    for (let attempt = 0; attempt < tries; attempt++) {
+      attempts++;
+      const started = performance.now();
+      const iterator = route.provider.stream(request, { ...context, upstreamModel: route.upstreamModel })[Symbol.asyncIterator]();
+      let first: IteratorResult<ChatEvent>;
+      try {
+        first = await iterator.next();
+        if (!first.done && first.value.type === 'error') throw first.value.error;
+      } catch (error) {
+        if (context.signal.aborted) throw error;
+        const failure = toGatewayError(error);
+        void iterator.return?.();
+        if (!failure.retryable || !policy.enabled) throw failure;
+        lastError = failure;
+        const last = attempt === tries - 1;
+        const wait = failure.retryAfter !== undefined ? failure.retryAfter * 1000 : Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt);
+        const moveOn = last || wait > maxWait;
+        context.log.warn(
+          { provider: route.provider.id, model: route.upstreamModel, attempt: attempt + 1, kind: failure.kind, err: failure.message, ms: Math.round(performance.now() - started) },
+          moveOn ? (r + 1 < routes.length ? `upstream failed, falling back to ${routes[r + 1]!.upstreamModel}` : 'upstream failed, no fallback left') : 'upstream failed, retrying',
+        );
+        if (moveOn) break;
+        await sleep(wait, context.signal);
+        continue;
+      }
+      context.onServed(route, attempts);
+      if (first.done) return;
+      yield first.value;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    }
+  }
+  throw lastError ?? new GatewayError('upstream_unavailable', 'No upstream could serve the request');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

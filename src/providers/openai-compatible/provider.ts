@@ -1,0 +1,222 @@
+// A provider for any OpenAI-compatible Chat Completions endpoint; gpt4free is a preset of it
+// (its key goes in `g4f-api-key`, and models may be pinned to a g4f provider). undici's request
+// API over a keep-alive dispatcher; the client's abort signal goes all the way to the socket.
+
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import { restoreCustomToolCalls, withCustomToolsAsFunctions } from '../../core/custom-tools.js';
+import { GatewayError } from '../../core/gateway-error.js';
+import type { ChatEvent, ChatRequest, ModelInfo } from '../../core/types.js';
+import { globMatch } from '../../core/glob.js';
+import { createDispatcher } from '../http.js';
+import type { Provider, ProviderCallContext, ProviderHealth } from '../provider.js';
+import { buildChatBody } from './request.js';
+import { retryAfterSeconds, transportError, upstreamErrorFromBody } from './errors.js';
+import { ChunkMapper, completionEvents, parseChunk, readSse } from './stream.js';
+
+export interface OpenAICompatibleSettings {
+  id: string;
+  baseUrl: string;
+  /** Extra headers, auth included (Bearer for generic upstreams, g4f-api-key for g4f). */
+  headers: Record<string, string>;
+  models: string[];
+  discoverModels: boolean;
+  proxy?: string | undefined;
+  timeouts: { connectMs: number; firstByteMs: number; idleMs: number; totalMs: number };
+  /** Model (glob) -> g4f provider name, sent as the body field `provider`. */
+  providerPinning?: Record<string, string>;
+}
+
+const DISCOVERY_TTL_MS = 5 * 60_000;
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+export class OpenAICompatibleProvider implements Provider {
+  readonly id: string;
+  readonly capabilities = { nativeTools: true, images: true, thinking: true };
+  private readonly dispatcher: Dispatcher;
+  private readonly base: string;
+  private discovered: { at: number; models: string[] } | undefined;
+  private lastFailure: { at: number; message: string } | undefined;
+
+  constructor(readonly settings: OpenAICompatibleSettings) {
+    this.id = settings.id;
+    this.base = settings.baseUrl.replace(/\/+$/, '');
+    this.dispatcher = createDispatcher({ proxy: settings.proxy, connectTimeoutMs: settings.timeouts.connectMs });
+  }
+
+  async *stream(request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent> {
+    const { request: upstream, customNames } = withCustomToolsAsFunctions(request);
+    const pinned = this.pinnedProvider(context.upstreamModel);
+    const body = buildChatBody(upstream, context.upstreamModel, pinned ? { provider: pinned } : {});
+    yield* restoreCustomToolCalls(this.send(body, context), customNames);
+  }
+
+  private async *send(body: Record<string, unknown>, context: ProviderCallContext): AsyncIterable<ChatEvent> {
+    const { timeouts } = this.settings;
+    // Our own controller: the client's abort, the total budget and the first-event timer all end the request.
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(context.signal.reason);
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    let timeoutReason: GatewayError | undefined;
+    const expire = (error: GatewayError) => () => {
+      timeoutReason = error;
+      controller.abort(error);
+    };
+    const total = setTimeout(expire(new GatewayError('timeout', `Upstream ${this.id}: no complete answer within ${timeouts.totalMs / 1000} s`, { code: 'upstream_timeout' })), timeouts.totalMs);
+    let firstEvent: NodeJS.Timeout | undefined = setTimeout(
+      expire(new GatewayError('timeout', `Upstream ${this.id}: no answer within ${timeouts.firstByteMs / 1000} s`, { code: 'upstream_timeout' })),
+      timeouts.firstByteMs,
+    );
+    const started = performance.now();
+    try {
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await undiciRequest(`${this.base}/chat/completions`, {
+          method: 'POST',
+          dispatcher: this.dispatcher,
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...this.settings.headers },
+          body: JSON.stringify(body),
+          signal: controller.signal,
+          headersTimeout: timeouts.firstByteMs,
+          bodyTimeout: timeouts.idleMs,
+        });
+      } catch (error) {
+        throw this.failure(timeoutReason ?? transportError(error, `Upstream ${this.id}`), context);
+      }
+      context.log.debug({ upstream: this.id, status: response.statusCode, headers_ms: Math.round(performance.now() - started) }, 'upstream responded');
+
+      if (response.statusCode >= 400) {
+        const text = await readLimited(response.body, ERROR_BODY_LIMIT).catch(() => '');
+        throw this.failure(upstreamErrorFromBody(parseJson(text) ?? { error: text.slice(0, 500) }, response.statusCode, retryAfterSeconds(response.headers['retry-after'])), context);
+      }
+
+      const type = String(response.headers['content-type'] ?? '');
+      if (type.includes('application/json')) {
+        const parsed = parseJson(await readLimited(response.body, 16 * 1024 * 1024));
+        if (!parsed) throw this.failure(new GatewayError('upstream_unavailable', `Upstream ${this.id} sent an unreadable JSON answer`, { code: 'upstream_malformed' }), context);
+        clearTimeout(firstEvent);
+        firstEvent = undefined;
+        yield* completionEvents(parsed);
+        this.lastFailure = undefined;
+        return;
+      }
+
+      const mapper = new ChunkMapper();
+      try {
+        for await (const payload of readSse(response.body)) {
+          const events = mapper.map(parseChunk(payload));
+          if (events.length === 0) continue;
+          if (firstEvent) {
+            clearTimeout(firstEvent);
+            firstEvent = undefined;
+            context.log.debug({ upstream: this.id, first_event_ms: Math.round(performance.now() - started) }, 'upstream first event');
+          }
+          yield* events;
+        }
+      } catch (error) {
+        if (context.signal.aborted) throw error;
+        throw this.failure(timeoutReason ?? transportError(error, `Upstream ${this.id} stream`), context);
+      }
+      if (timeoutReason) throw this.failure(timeoutReason, context);
+      yield* mapper.end();
+      this.lastFailure = undefined;
+    } finally {
+      clearTimeout(total);
+      clearTimeout(firstEvent);
+      context.signal.removeEventListener('abort', onAbort);
+      // Ends the upstream request if the consumer stopped early (client gone, error downstream).
+      if (!controller.signal.aborted) controller.abort();
+    }
+  }
+
+  async listModels(): Promise<ModelInfo[]> {
+    const names = this.settings.models.filter((m) => !/[*?]/.test(m));
+    if (this.settings.discoverModels) names.push(...(await this.discover()));
+    return [...new Set(names)].map((id) => ({ id, provider: this.id }));
+  }
+
+  /** Discovered model names as last fetched (synchronous, for routing); refreshes in the background. */
+  knownModels(): string[] {
+    if (!this.settings.discoverModels) return [];
+    if (!this.discovered || Date.now() - this.discovered.at > DISCOVERY_TTL_MS) void this.discover();
+    return this.discovered?.models ?? [];
+  }
+
+  health(): ProviderHealth {
+    const recent = this.lastFailure && Date.now() - this.lastFailure.at < 60_000;
+    return recent ? { state: 'degraded', usable: true, detail: this.lastFailure!.message } : { state: 'ok', usable: true };
+  }
+
+  /** GET a JSON document from the upstream (model discovery, g4f's /providers). */
+  async getJson(path: string, signal?: AbortSignal): Promise<unknown> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await undiciRequest(`${this.base}${path}`, {
+        method: 'GET',
+        dispatcher: this.dispatcher,
+        headers: { accept: 'application/json', ...this.settings.headers },
+        headersTimeout: this.settings.timeouts.firstByteMs,
+        bodyTimeout: this.settings.timeouts.idleMs,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      throw transportError(error, `Upstream ${this.id}`);
+    }
+    const text = await readLimited(response.body, 8 * 1024 * 1024);
+    const parsed = parseJson(text);
+    if (response.statusCode >= 400) throw upstreamErrorFromBody(parsed ?? { error: text.slice(0, 500) }, response.statusCode);
+    if (parsed === undefined) throw new GatewayError('upstream_unavailable', `Upstream ${this.id} sent invalid JSON for ${path}`);
+    return parsed;
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private async discover(): Promise<string[]> {
+    try {
+      const body = (await this.getJson('/models')) as { data?: Array<{ id?: unknown }> };
+      const models = (body.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
+      this.discovered = { at: Date.now(), models };
+      return models;
+    } catch {
+      this.discovered = { at: Date.now(), models: this.discovered?.models ?? [] };
+      return this.discovered.models;
+    }
+  }
+
+  private pinnedProvider(model: string): string | undefined {
+    const pinning = this.settings.providerPinning;
+    if (!pinning) return undefined;
+    if (pinning[model]) return pinning[model];
+    for (const [pattern, provider] of Object.entries(pinning)) if (globMatch(pattern, model)) return provider;
+    return undefined;
+  }
+
+  private failure(error: GatewayError, context: ProviderCallContext): GatewayError {
+    if (!context.signal.aborted) {
+      this.lastFailure = { at: Date.now(), message: error.message };
+      context.log.debug({ upstream: this.id, kind: error.kind, err: error.message }, 'upstream failed');
+    }
+    return error;
+  }
+}
+
+async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) break;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
