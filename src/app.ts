@@ -87,7 +87,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   registerAnthropicRoutes(app, { router });
   registerChatRoutes(app, { router });
   registerResponsesRoutes(app, { router, store: services.responses ?? new ResponseStore() });
-  registerAdminRoutes(app, { store, logs });
+  registerAdminRoutes(app, { store, logs, providers });
   return app;
 }
 

@@ -10,10 +10,13 @@ import { reloadConfig } from '../config/reload.js';
 import type { ConfigStore } from '../config/store.js';
 import { GatewayError } from '../core/gateway-error.js';
 import type { LogManager } from '../logging.js';
+import { OpenAICompatibleProvider } from '../providers/openai-compatible/provider.js';
+import type { ProviderRegistry } from '../providers/provider.js';
 
 interface AdminServices {
   store: ConfigStore;
   logs: LogManager;
+  providers: ProviderRegistry;
 }
 
 const loggingBody = z.strictObject({
@@ -21,7 +24,7 @@ const loggingBody = z.strictObject({
   ttl_seconds: z.number().int().positive().max(7 * 24 * 3600).optional(),
 });
 
-export function registerAdminRoutes(app: FastifyInstance, { store, logs }: AdminServices): void {
+export function registerAdminRoutes(app: FastifyInstance, { store, logs, providers }: AdminServices): void {
   app.get('/admin/config', async (request) => {
     const snapshot = request.ctx.snapshot;
     return {
@@ -46,6 +49,13 @@ export function registerAdminRoutes(app: FastifyInstance, { store, logs }: Admin
   });
 
   app.get('/admin/logging', async () => logs.status());
+
+  // The g4f server's provider list, for choosing `g4f.provider_pinning` entries.
+  app.get('/admin/g4f/providers', async () => {
+    const g4f = providers.get('g4f');
+    if (!(g4f instanceof OpenAICompatibleProvider)) throw new GatewayError('not_found', 'g4f is not enabled', { code: 'g4f_disabled' });
+    return g4f.getJson('/providers');
+  });
 
   app.post('/admin/logging', async (request) => {
     const parsed = loggingBody.safeParse(request.body ?? {});

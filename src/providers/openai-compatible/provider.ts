@@ -162,8 +162,13 @@ export class OpenAICompatibleProvider implements Provider {
       throw transportError(error, `Upstream ${this.id}`);
     }
     const text = await readLimited(response.body, 8 * 1024 * 1024);
-    const parsed = parseJson(text);
-    if (response.statusCode >= 400) throw upstreamErrorFromBody(parsed ?? { error: text.slice(0, 500) }, response.statusCode);
+    if (response.statusCode >= 400) throw upstreamErrorFromBody(parseJson(text) ?? { error: text.slice(0, 500) }, response.statusCode);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
     if (parsed === undefined) throw new GatewayError('upstream_unavailable', `Upstream ${this.id} sent invalid JSON for ${path}`);
     return parsed;
   }
