@@ -31,7 +31,7 @@ interface Run {
 function run(command: string, args: string[], options: { cwd: string; env: Record<string, string>; timeoutMs: number }): Promise<Run> {
   return new Promise((resolve) => {
     // A clean environment, like `env -i`: nothing of this machine's config leaks into the agent.
-    const child = spawn(command, args, { cwd: options.cwd, env: { PATH: '/usr/local/bin:/usr/bin:/bin', TERM: 'dumb', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: { PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, TERM: 'dumb', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

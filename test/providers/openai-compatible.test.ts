@@ -1,7 +1,7 @@
 // The gateway in front of fake OpenAI-compatible upstreams (real HTTP on loopback): the request it
 // builds, g4f specifics, and every fault with the retry / fallback rules.
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeUpstream, rawChunk, textChunks, toolCallChunks } from '../fakes/openai-upstream.js';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway.js';
@@ -303,7 +303,51 @@ describe('g4f extras', () => {
   });
 });
 
+/** A minimal SOCKS5 server (no auth, CONNECT only) that records where it connected. */
+async function socks5(seen: string[]): Promise<{ url: string; close(): void }> {
+  const server = createNetServer((client) => {
+    client.once('data', () => {
+      client.write(Buffer.from([5, 0])); // version 5, no authentication
+      client.once('data', (request) => {
+        const type = request[3];
+        let host = '';
+        let offset = 4;
+        if (type === 1) {
+          host = [...request.subarray(4, 8)].join('.');
+          offset = 8;
+        } else if (type === 3) {
+          host = request.subarray(5, 5 + request[4]!).toString();
+          offset = 5 + request[4]!;
+        }
+        const port = request.readUInt16BE(offset);
+        seen.push(`${host}:${port}`);
+        const upstream = connect(port, host, () => {
+          client.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+          upstream.pipe(client);
+          client.pipe(upstream);
+        });
+        upstream.on('error', () => client.destroy());
+      });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `socks5://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
 describe('proxies', () => {
+  it('sends upstream traffic through a configured SOCKS5 proxy', async () => {
+    const seen: string[] = [];
+    const proxy = await socks5(seen);
+    try {
+      await gateway({ g4f: `  proxy: ${proxy.url}\n` });
+      primary.handler = () => ({ sse: textChunks('via socks') });
+      expect(JSON.parse((await chat()).text).choices[0].message.content).toBe('via socks');
+      expect(seen).toEqual([new URL(primary.url).host]);
+    } finally {
+      proxy.close();
+    }
+  });
+
   it('sends upstream traffic through a configured HTTP proxy (CONNECT)', async () => {
     const seen: string[] = [];
     const proxy: Server = createServer();
