@@ -19,6 +19,9 @@ import { registerResponsesRoutes } from './protocols/openai-responses/route.js';
 import { ResponseStore } from './protocols/openai-responses/store.js';
 import type { ProviderRegistry } from './providers/provider.js';
 import { ConfiguredProviders } from './providers/registry.js';
+import type { SecretRegistry } from './secrets.js';
+import { registerCookieRoutes } from './admin/cookies.js';
+import { registerImageRoutes } from './images.js';
 import { accessFor, protocolFor } from './request-context.js';
 import { Router } from './router.js';
 
@@ -28,11 +31,13 @@ export interface GatewayServices {
   providers?: ProviderRegistry;
   /** Stored responses for previous_response_id (shared across app rebuilds). */
   responses?: ResponseStore;
+  /** Secret values to scrub from logs (cookies of Gemini accounts join the config's tokens). */
+  secrets?: SecretRegistry;
 }
 
 export async function buildApp(services: GatewayServices): Promise<FastifyInstance> {
   const { store, logs } = services;
-  const providers = services.providers ?? new ConfiguredProviders(store);
+  const providers = services.providers ?? new ConfiguredProviders(store, { log: logs.module('providers'), ...(services.secrets ? { secrets: services.secrets } : {}) });
   const startup = store.current().config;
 
   const app = Fastify({
@@ -88,6 +93,8 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   registerChatRoutes(app, { router });
   registerResponsesRoutes(app, { router, store: services.responses ?? new ResponseStore() });
   registerAdminRoutes(app, { store, logs, providers });
+  registerCookieRoutes(app, providers);
+  registerImageRoutes(app, providers);
   return app;
 }
 

@@ -15,7 +15,7 @@ export function registerHealthRoutes(app: FastifyInstance, providers: ProviderRe
   app.get('/ready', { config: { access: 'public' } }, async (_request, reply) => {
     const upstreams = providers.list().map((p) => {
       const health = p.health();
-      return { id: p.id, state: health.state, usable: health.usable };
+      return { id: p.id, state: health.state, usable: health.usable, ...(health.accounts ? { accounts: health.accounts } : {}) };
     });
     const ready = upstreams.some((u) => u.usable);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', upstreams });

@@ -74,7 +74,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     await logs.apply(next.config.logging);
   });
 
-  const app = await buildApp({ store, logs, ...(options.providers ? { providers: options.providers } : {}) });
+  const app = await buildApp({ store, logs, secrets, ...(options.providers ? { providers: options.providers } : {}) });
   await app.listen({ host, port: config.server.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;

@@ -145,13 +145,77 @@ export const configSchema = z.strictObject({
   gemini: z
     .strictObject({
       enabled: z.boolean().default(true),
+      /** Cookie file of the single-account form: {"__Secure-1PSID", "__Secure-1PSIDTS", "updated_at"}. */
       cookie_path: z.string().min(1).default('cookies/gemini.json'),
+      /** More accounts; when set, `cookie_path` is not used. Each may have its own proxy. */
+      accounts: z
+        .array(z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _ only'), cookie_path: z.string().min(1), proxy: nonEmptyOptional }))
+        .default([])
+        .refine((list) => new Set(list.map((a) => a.name)).size === list.length, 'names must be unique'),
       auto_refresh: z.boolean().default(true),
       refresh_interval: z.number().min(60, 'must be at least 60 seconds').default(600),
       proxy: nonEmptyOptional,
       models: z
         .array(z.string().min(1))
         .default(['gemini-3-pro', 'gemini-3-flash', 'gemini-3-flash-thinking', 'gemini-2.5-pro', 'gemini-2.5-flash']),
+      /** Model name -> Gemini web model id, and the display name the account lists it under (ids drift; display names rarely do). */
+      model_map: z
+        .record(z.string(), z.strictObject({ id: z.string().min(1), display: z.string().optional() }))
+        .default({
+          'gemini-3-pro': { id: '9d8ca3786ebdfbea', display: 'Pro' },
+          'gemini-3-flash': { id: 'fbb127bbb056c959', display: 'Fast' },
+          'gemini-3-flash-thinking': { id: '5bf011840784117a', display: 'Thinking' },
+          'gemini-2.5-pro': { id: '9d8ca3786ebdfbea', display: 'Pro' },
+          'gemini-2.5-flash': { id: 'fbb127bbb056c959', display: 'Fast' },
+        }),
+      /** The model selector header; {id} and {capacity} are filled in. */
+      model_header: z.string().default('[1,null,null,null,"{id}",null,null,0,[4],null,null,{capacity}]'),
+      /** Headers sent along with the model header. */
+      model_extra_headers: z.record(z.string(), z.string()).default({ 'x-goog-ext-73010989-jspb': '[0]', 'x-goog-ext-73010990-jspb': '[0]' }),
+      endpoints: z
+        .strictObject({
+          gemini: z.url().default('https://gemini.google.com'),
+          accounts: z.url().default('https://accounts.google.com'),
+          upload: z.url().default('https://content-push.googleapis.com'),
+          google: z.url().default('https://www.google.com'),
+        })
+        .prefault({}),
+      language: z.string().default('en'),
+      timeouts: z
+        .strictObject({
+          connect: seconds(15),
+          /** Until the first answer frame (thinking models can be slow). */
+          first_byte: seconds(120),
+          /** Longest silence once the answer streams (the stall watchdog). */
+          idle: seconds(90),
+          total: seconds(900),
+        })
+        .prefault({}),
+      cooldown: z
+        .strictObject({
+          /** Seconds an account rests after a usage limit (1037) or an IP rate limit. */
+          usage_limit: seconds(900),
+          /** Seconds an account rests after an IP / region block (1060). */
+          blocked: seconds(3600),
+        })
+        .prefault({}),
+      conversations: z
+        .strictObject({
+          /** Reuse a Gemini chat when a request continues a stored one (send only the new turns). */
+          reuse: z.boolean().default(true),
+          ttl: seconds(3600),
+          max_entries: z.number().int().min(1).max(1_000_000).default(2000),
+        })
+        .prefault({}),
+      /** Prompts longer than this go up as an attached text file instead. */
+      max_prompt_chars: z.number().int().min(1000).default(100_000),
+      /** Largest image or file accepted from a client (bytes). */
+      max_attachment_bytes: size.default(20 * 1024 * 1024),
+      /** Seconds a signed /images/… link to a generated image stays valid. */
+      image_link_ttl: seconds(86_400),
+      /** After a stream that ended without a final answer: read the chat back for this long (seconds). */
+      recovery_timeout: z.number().min(0).max(600).default(60),
+      recovery_poll_interval: z.number().min(0.05).max(60).default(5),
     })
     .prefault({}),
   g4f: z

@@ -47,6 +47,7 @@ export async function serveChat(
     signal: controller.signal,
     log: request.log,
     requestId: request.id,
+    origin: originOf(request),
     policy: (route) => retryPolicy(config, route.provider.id),
     onServed: (route, attempts) => {
       request.ctx.provider = route.provider.id;
@@ -80,8 +81,17 @@ export async function serveChat(
 
 /** Retry and fallback settings of an upstream (`g4f.fallback`, `openai_compatible[].fallback`). */
 function retryPolicy(config: GatewayConfig, providerId: string): RetryPolicy {
+  // Gemini fails over between its accounts itself; one more try covers its transient 1013s.
+  if (providerId === 'gemini') return { enabled: true, maxRetries: 1 };
   const settings = providerId === 'g4f' ? config.g4f.fallback : config.openai_compatible.find((u) => u.name === providerId)?.fallback;
   return settings ? { enabled: settings.enabled, maxRetries: settings.max_retries } : { enabled: true, maxRetries: 1 };
+}
+
+/** The origin the client used to reach us (links in answers must work from the client's side). */
+function originOf(request: FastifyRequest): string {
+  const forwarded = request.headers['x-forwarded-proto'];
+  const protocol = typeof forwarded === 'string' && forwarded ? forwarded.split(',')[0]!.trim() : request.protocol;
+  return `${protocol}://${request.headers['x-forwarded-host'] ?? request.host}`;
 }
 
 const TIMEOUT = Symbol('timeout');

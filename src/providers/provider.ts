@@ -25,6 +25,8 @@ export interface ProviderCallContext {
   signal: AbortSignal;
   log: ProviderLog;
   requestId: string;
+  /** The gateway's own origin as the client reached it (for links the answer carries). */
+  origin?: string;
 }
 
 export type ProviderState = 'ok' | 'degraded' | 'unavailable' | 'disabled';
@@ -35,6 +37,8 @@ export interface ProviderHealth {
   /** True when a request sent now has a chance to succeed. */
   usable: boolean;
   detail?: string;
+  /** Per-account states of a provider with several accounts (names and states only). */
+  accounts?: Array<{ name: string; state: string }>;
 }
 
 export interface Provider {

@@ -4,8 +4,10 @@
 
 import type { GatewayConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
+import { SecretRegistry } from '../secrets.js';
+import { GeminiWebProvider } from './gemini-web/provider.js';
 import { OpenAICompatibleProvider, type OpenAICompatibleSettings } from './openai-compatible/provider.js';
-import type { Provider, ProviderRegistry } from './provider.js';
+import type { Provider, ProviderLog, ProviderRegistry } from './provider.js';
 
 type Upstream = GatewayConfig['openai_compatible'][number];
 
@@ -43,11 +45,25 @@ export function desiredProviders(config: GatewayConfig): Map<string, OpenAICompa
   return out;
 }
 
+const SILENT: ProviderLog = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface RegistryDeps {
+  secrets?: SecretRegistry;
+  log?: ProviderLog;
+}
+
 export class ConfiguredProviders implements ProviderRegistry {
   private readonly running = new Map<string, { key: string; provider: Provider }>();
+  private gemini: GeminiWebProvider | undefined;
   private snapshot: Provider[] = [];
+  private readonly secrets: SecretRegistry;
+  private readonly log: ProviderLog;
+  /** Resolves when the current config's accounts have loaded their cookie files. */
+  ready: Promise<void> = Promise.resolve();
 
-  constructor(store: ConfigStore) {
+  constructor(store: ConfigStore, deps: RegistryDeps = {}) {
+    this.secrets = deps.secrets ?? new SecretRegistry();
+    this.log = deps.log ?? SILENT;
     this.apply(store.current().config);
     store.onChange((next) => this.apply(next.config));
   }
@@ -57,10 +73,18 @@ export class ConfiguredProviders implements ProviderRegistry {
   }
 
   get(id: string): Provider | undefined {
+    if (id === 'gemini') return this.gemini;
     return this.running.get(id)?.provider;
   }
 
   apply(config: GatewayConfig): void {
+    if (config.gemini.enabled) {
+      this.gemini ??= new GeminiWebProvider(this.secrets, this.log);
+      this.ready = this.gemini.apply(config.gemini);
+    } else if (this.gemini) {
+      void this.gemini.close();
+      this.gemini = undefined;
+    }
     const desired = desiredProviders(config);
     for (const [id, entry] of this.running) {
       const settings = desired.get(id);
@@ -72,12 +96,14 @@ export class ConfiguredProviders implements ProviderRegistry {
     for (const [id, settings] of desired) {
       if (!this.running.has(id)) this.running.set(id, { key: JSON.stringify(settings), provider: new OpenAICompatibleProvider(settings) });
     }
-    this.snapshot = [...this.running.values()].map((e) => e.provider);
+    this.snapshot = [...(this.gemini ? [this.gemini] : []), ...[...this.running.values()].map((e) => e.provider)];
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.running.values()].map((e) => e.provider.close?.()));
+    await this.gemini?.close();
     this.running.clear();
+    this.gemini = undefined;
     this.snapshot = [];
   }
 }

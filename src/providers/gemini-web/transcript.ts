@@ -1,0 +1,75 @@
+// ChatRequest -> the text Gemini web receives. Gemini web has one message box and no system-prompt
+// field, so a stateless client's history is flattened into a labelled transcript:
+//
+//   [System]
+//   <system text>
+//
+//   [User]
+//   <text>
+//
+//   [Assistant]
+//   <text>
+//
+//   [Tool result: call_1]
+//   <result text>
+//
+// A lone user message (no system, no history) goes as it is. On a conversation-reuse hit only the
+// new turns are rendered. Images and files become attachments; their place is marked in the text.
+
+import type { ContentPart, Message, TextPart } from '../../core/types.js';
+
+export interface Rendered {
+  prompt: string;
+  /** Attachments in order of appearance (uploaded by the caller). */
+  attachments: Array<Extract<ContentPart, { type: 'image' | 'file' }>>;
+}
+
+const LABEL: Record<Message['role'], string> = { user: 'User', assistant: 'Assistant', system: 'System', tool: 'Tool result' };
+
+function renderParts(parts: ContentPart[], attachments: Rendered['attachments']): string {
+  const out: string[] = [];
+  for (const part of parts) {
+    switch (part.type) {
+      case 'text':
+        out.push(part.text);
+        break;
+      case 'image':
+      case 'file':
+        attachments.push(part);
+        out.push(`[attachment ${attachments.length}${part.type === 'file' && part.filename ? `: ${part.filename}` : ''}]`);
+        break;
+      case 'tool_call':
+        out.push(`[Tool call ${part.name} (${part.id}): ${part.arguments}]`);
+        break;
+      case 'tool_result': {
+        const text = renderParts(part.content, attachments);
+        out.push(`${part.isError ? '(error) ' : ''}${text}`);
+        break;
+      }
+      case 'thinking':
+        break; // earlier thinking is not replayed
+    }
+  }
+  return out.join('\n');
+}
+
+function section(message: Message, attachments: Rendered['attachments']): string {
+  if (message.role === 'tool') {
+    return message.content
+      .filter((p) => p.type === 'tool_result')
+      .map((p) => `[${LABEL.tool}: ${(p as { callId: string }).callId}]\n${renderParts([p], attachments)}`)
+      .join('\n\n');
+  }
+  return `[${LABEL[message.role]}]\n${renderParts(message.content, attachments)}`;
+}
+
+export function renderTranscript(system: TextPart[], messages: Message[]): Rendered {
+  const attachments: Rendered['attachments'] = [];
+  if (system.length === 0 && messages.length === 1 && messages[0]!.role === 'user') {
+    return { prompt: renderParts(messages[0]!.content, attachments), attachments };
+  }
+  const sections: string[] = [];
+  if (system.length > 0) sections.push(`[System]\n${system.map((s) => s.text).join('\n\n')}`);
+  for (const message of messages) sections.push(section(message, attachments));
+  return { prompt: sections.join('\n\n'), attachments };
+}
