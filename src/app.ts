@@ -47,6 +47,8 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
     bodyLimit: startup.server.body_limit,
     genReqId: () => randomBytes(6).toString('base64url'),
+    // Signed image links carry their URL in the path.
+    maxParamLength: 4096,
     // Fastify answers 503 to requests arriving while it drains on shutdown.
     return503OnClosing: true,
   });

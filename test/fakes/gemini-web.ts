@@ -88,6 +88,8 @@ export class FakeGemini {
   url = '';
   /** Valid cookies: PSID -> current PSIDTS (and the one before a rotation). */
   readonly accounts = new Map<string, { psidts: string; previous?: string; status: number }>([[PSID, { psidts: PSIDTS, status: 1000 }]]);
+  /** The access token the page issues and StreamGenerate requires (change it to expire the old one). */
+  token = TOKEN;
   /** Leave SNlM0e out of /app even for valid cookies (mid-2026 reality). */
   omitToken = false;
   appStatus: number | null = null;
@@ -173,7 +175,7 @@ export class FakeGemini {
     if (this.appStatus === 302) return void res.writeHead(302, { location: '/sorry/index?continue=https://gemini.google.com/app&google_abuse=GOOGLE_ABUSE_EXEMPTION' }).end();
     const valid = this.validPsid(req) !== undefined;
     const globals: Record<string, string> = { cfb2h: BUILD, FdrFJe: SESSION, TuX5cc: 'en', qKIAYe: 'feeds/examplepushid' };
-    if (valid && !this.omitToken) globals.SNlM0e = TOKEN;
+    if (valid && !this.omitToken) globals.SNlM0e = this.token;
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(`<!doctype html><html><head><script>window.WIZ_global_data = ${JSON.stringify(globals)};</script></head><body></body></html>`);
   }
@@ -199,7 +201,7 @@ export class FakeGemini {
       this.rpcs.push(rpcid);
       let body: unknown = [];
       if (rpcid === 'otAQ7b') {
-        const status = psid && at === TOKEN ? (this.accounts.get(psid)?.status ?? 1000) : 1016;
+        const status = psid && at === this.token ? (this.accounts.get(psid)?.status ?? 1000) : 1016;
         const status15 = [[MODEL_IDS.flash, 'Fast', 'Answers quickly'], [MODEL_IDS.thinking, 'Thinking', 'Solves complex problems'], [MODEL_IDS.pro, 'Pro', 'Advanced math & code']];
         const b: unknown[] = new Array(18).fill(null);
         b[14] = status;
@@ -232,7 +234,7 @@ export class FakeGemini {
     const form = await this.form(req);
     const at = form.get('at') ?? '';
     const psid = this.validPsid(req);
-    if (!psid || at !== TOKEN) return void res.writeHead(400, { 'content-type': 'text/html' }).end('<html>Bad Request</html>');
+    if (!psid || at !== this.token) return void res.writeHead(400, { 'content-type': 'text/html' }).end('<html>Bad Request</html>');
     let inner: unknown[];
     try {
       inner = JSON.parse((JSON.parse(form.get('f.req') ?? '') as unknown[])[1] as string) as unknown[];

@@ -22,8 +22,12 @@ export async function tempDir(): Promise<string> {
  * Start a real gateway on 127.0.0.1 with a random port and a config file in a temp dir (removed
  * on stop; pass a function to place other files, such as logs, in that dir).
  */
-export async function startTestGateway(yaml: string | ((dir: string) => string) | undefined, options: Partial<StartOptions> & { env?: Record<string, string> } = {}): Promise<TestGateway> {
-  const dir = await tempDir();
+export async function startTestGateway(
+  yaml: string | ((dir: string) => string) | undefined,
+  options: Partial<StartOptions> & { env?: Record<string, string>; files?: Record<string, string>; dir?: string } = {},
+): Promise<TestGateway> {
+  const dir = options.dir ?? (await tempDir());
+  for (const [name, content] of Object.entries(options.files ?? {})) await writeFile(path.join(dir, name), content);
   const configPath = path.join(dir, 'config.yaml');
   if (yaml !== undefined) await writeFile(configPath, typeof yaml === 'function' ? yaml(dir) : yaml);
   const logs = new CaptureStream();

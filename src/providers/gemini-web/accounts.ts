@@ -45,8 +45,15 @@ export class Account {
     private readonly log: ProviderLog,
   ) {}
 
+  private loading: Promise<void> = Promise.resolve();
+
   /** Read the cookie file (missing file = no cookies yet; the admin endpoint can add them). */
-  async load(): Promise<void> {
+  load(): Promise<void> {
+    this.loading = this.readCookieFile();
+    return this.loading;
+  }
+
+  private async readCookieFile(): Promise<void> {
     try {
       const set = await loadCookieFile(this.cookiePath);
       if (set) this.useCookies(set);
@@ -74,9 +81,10 @@ export class Account {
   }
 
   /** The initialized session (single flight; a failed init is forgotten so the next call retries). */
-  ready(signal?: AbortSignal): Promise<GeminiSession> {
-    if (this.session) return Promise.resolve(this.session);
-    if (!this.cookies) return Promise.reject(new GeminiError('upstream_unavailable', `Gemini account ${this.name} has no cookies`, 'none', { code: 'no_cookies' }));
+  async ready(signal?: AbortSignal): Promise<GeminiSession> {
+    await this.loading;
+    if (this.session) return this.session;
+    if (!this.cookies) throw new GeminiError('upstream_unavailable', `Gemini account ${this.name} has no cookies`, 'none', { code: 'no_cookies' });
     this.starting ??= (async () => {
       const session = this.newSession(this.cookies!);
       try {

@@ -72,8 +72,10 @@ export class GeminiWebProvider implements Provider {
     for (const spec of wanted) {
       const settings = accountSettings(config, spec.proxy);
       let account = this.accounts.get(spec.name);
-      if (account) account.updateSettings(settings);
-      else {
+      if (account) {
+        account.updateSettings(settings);
+        if (account.state === 'no_cookies') loads.push(account.load()); // the file may exist now
+      } else {
         account = new Account(spec.name, spec.cookie_path, settings, this.secrets, this.log);
         this.accounts.set(spec.name, account);
         loads.push(account.load());
@@ -95,13 +97,11 @@ export class GeminiWebProvider implements Provider {
 
   async *stream(request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent> {
     await this.loading;
+    // A cookie file put in place by hand (not through /admin/cookies) is picked up on first use.
+    await Promise.all(this.order.filter((a) => a.state === 'no_cookies').map((a) => a.load()));
     const config = this.config;
     const attempts = this.plan(request, context.upstreamModel);
-    if (attempts.length === 0) {
-      throw new GeminiError('upstream_unavailable', this.accounts.size === 0 ? 'No Gemini account is configured' : 'No Gemini account is usable right now (see /admin/cookies/status)', 'none', {
-        code: 'no_usable_account',
-      });
-    }
+    if (attempts.length === 0) throw this.noAccount();
     let lastError: GatewayError | undefined;
     for (const attempt of attempts) {
       let produced = false;
@@ -138,6 +138,19 @@ export class GeminiWebProvider implements Provider {
       }
     }
     throw lastError ?? new GeminiError('upstream_unavailable', 'No Gemini account could answer');
+  }
+
+  /** Why no account can serve: resting ones give a 429 with the time until the first is back. */
+  private noAccount(): GeminiError {
+    if (this.accounts.size === 0) return new GeminiError('upstream_unavailable', 'No Gemini account is configured', 'none', { code: 'no_usable_account' });
+    const resting = this.order.filter((a) => (a.state === 'cooling' || a.state === 'blocked') && a.until !== undefined);
+    if (resting.length > 0) {
+      const soonest = Math.min(...resting.map((a) => a.until!));
+      const retryAfter = Math.max(1, Math.ceil((soonest - Date.now()) / 1000));
+      const kind = resting.every((a) => a.state === 'blocked') ? 'upstream_overloaded' : 'rate_limited';
+      return new GeminiError(kind, `Every Gemini account is resting after a usage limit or block; the first is back in ${retryAfter} s`, 'none', { code: 'accounts_resting', retryAfter });
+    }
+    return new GeminiError('upstream_unavailable', 'No Gemini account is usable right now (see /admin/cookies/status)', 'none', { code: 'no_usable_account' });
   }
 
   /** The conversation's own account first (reuse), then the healthy others round-robin. */
