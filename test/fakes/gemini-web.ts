@@ -93,6 +93,8 @@ export class FakeGemini {
   /** Leave SNlM0e out of /app even for valid cookies (mid-2026 reality). */
   omitToken = false;
   appStatus: number | null = null;
+  /** Answer batchexecute with this HTTP status (an init that fails). */
+  batchStatus: number | null = null;
   /** RotateCookies behaviour. */
   rotation: 'new' | 'no-sidts' | 401 | 429 = 'new';
   /** Reject an old PSIDTS after rotation. */
@@ -186,6 +188,7 @@ export class FakeGemini {
 
   private async batch(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const form = await this.form(req);
+    if (this.batchStatus) return void res.writeHead(this.batchStatus).end();
     const at = form.get('at');
     const psid = this.validPsid(req);
     let calls: unknown[];

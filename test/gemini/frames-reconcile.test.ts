@@ -53,6 +53,31 @@ describe('frame decoder', () => {
     );
   });
 
+  it('gives the same text and thought deltas for any chunking of a recorded stream', () => {
+    const deltasOf = (chunks: Buffer[]) => {
+      const text = new SnapshotReconciler();
+      const thoughts = new SnapshotReconciler();
+      const out: string[] = [];
+      for (const part of decodeAll(chunks)) {
+        const read = readStreamPart(part);
+        const c = read.kind === 'frame' ? read.frame.candidates[0] : undefined;
+        if (!c) continue;
+        out.push(`T:${thoughts.push(c.thoughts, c.final)}`, `A:${text.push(c.text, c.final)}`);
+      }
+      return out.filter((d) => d.length > 2).join('|');
+    };
+    const bytes = Buffer.from(RECORDED, 'utf8');
+    const expected = deltasOf([bytes]);
+    expect(expected).toContain('Hello! How can I help 😀?'.slice(-3));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: bytes.length - 1 }), { maxLength: 40 }), (cuts) => {
+        const points = [0, ...cuts.sort((a, b) => a - b), bytes.length];
+        expect(deltasOf(points.slice(1).map((end, i) => bytes.subarray(points[i]!, end)))).toBe(expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('tolerates lengths off by one and frames glued without a newline', () => {
     const a = '[["e",1]]';
     const b = '[["e",2]]';

@@ -1,6 +1,8 @@
 // The gateway in front of the fake Gemini web app (real HTTP on loopback): every scenario of the
 // protocol notes §7, accounts, cookies, conversation reuse, attachments and images.
 import { readFile, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from '../fakes/gemini-web.js';
@@ -227,6 +229,10 @@ describe('cookies and accounts', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const s = (await status()).accounts[0]!;
     expect(s.last_rotation).toMatchObject({ result: 'rotated' });
+    // The automatic rotation is scheduled refresh_interval (600 s by default) ahead.
+    const next = Date.parse(String(s.next_rotation)) - Date.now();
+    expect(next).toBeGreaterThan(550_000);
+    expect(next).toBeLessThanOrEqual(600_000);
     expect(JSON.stringify(s)).not.toContain(saved['__Secure-1PSIDTS']);
 
     // The old value is now refused; a new gateway on the same file must use the rotated one.
@@ -279,7 +285,82 @@ describe('cookies and accounts', () => {
   });
 });
 
+describe('init failures, proxies and secrets', () => {
+  it('a failed init (first RPC answers 500) fails fast and is retried on the next request, never hangs', async () => {
+    await gateway();
+    fake.batchStatus = 500;
+    const started = Date.now();
+    const res = await chat('x');
+    expect(res.status).toBe(502);
+    expect(Date.now() - started).toBeLessThan(3000);
+    fake.batchStatus = null;
+    expect((await chat('y')).status).toBe(200);
+  });
+
+  it('sends every Gemini call of an account through its proxy', async () => {
+    const seen: string[] = [];
+    const proxy = createServer();
+    proxy.on('connect', (req, client: Socket, head) => {
+      seen.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      t = await startTestGateway((dir) => config(dir, `  accounts:\n    - name: proxied\n      cookie_path: ${path.join(dir, 'p.json')}\n      proxy: ${proxyUrl}\n`), { files: { 'p.json': cookieJson() } });
+      expect((await chat('via proxy')).status).toBe(200);
+      expect(seen.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(seen)).toEqual(new Set([new URL(fake.url).host]));
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
+  });
+
+  it('never writes cookie values to the log, even at trace level', async () => {
+    await gateway('');
+    await t!.gw.app.inject({ method: 'POST', url: '/admin/logging', headers: { authorization: `Bearer ${TOKEN}` }, payload: { level: 'trace' } });
+    await chat('hello');
+    await fetch(`${t!.gw.url}/admin/cookies/rotate`, { method: 'POST', headers: auth, body: '{}' });
+    fake.reply = () => ({ error: 1037 });
+    await chat('limited');
+    const rotated = fake.accounts.get(PSID)!.psidts;
+    t!.gw.logs.logger.warn(`pasted by mistake: ${PSID} ${rotated}`);
+    const log = t!.logs.text;
+    expect(log).toContain('gemini account state changed');
+    for (const secret of [PSID, PSIDTS, rotated]) expect(log).not.toContain(secret);
+  });
+});
+
 describe('conversations', () => {
+  it('a continued conversation sticks to its account while new ones go round-robin', async () => {
+    const second = 'g.a000SecondAccountPsid0000000000000000000000';
+    fake.accounts.set(second, { psidts: PSIDTS, status: 1000 });
+    const accounts = (dir: string) => `  accounts:\n    - name: one\n      cookie_path: ${path.join(dir, 'one.json')}\n    - name: two\n      cookie_path: ${path.join(dir, 'two.json')}\n`;
+    t = await startTestGateway((dir) => config(dir, accounts(dir)), { files: { 'one.json': cookieJson(), 'two.json': cookieJson(second) } });
+    fake.reply = (r) => ({ final: { text: `answer from ${r.psid === PSID ? 'one' : 'two'}` } });
+    const first = answerOf((await chat('', { messages: [{ role: 'user', content: 'start' }], user: 'sticky' })).text).content;
+    const history = [{ role: 'user', content: 'start' }, { role: 'assistant', content: first }];
+    let turn = first;
+    for (let i = 0; i < 3; i++) {
+      history.push({ role: 'user', content: `next ${i}` });
+      turn = answerOf((await chat('', { messages: history, user: 'sticky' })).text).content;
+      expect(turn).toBe(first);
+      history.push({ role: 'assistant', content: turn });
+    }
+    const owners = new Set(fake.generates.map((g) => g.psid));
+    expect(owners.size).toBe(1);
+    // A fresh conversation goes to the other account.
+    expect(answerOf((await chat('fresh')).text).content).not.toBe(first);
+  });
+
   it('continues the Gemini chat on a hit, sending only the new turn', async () => {
     await gateway();
     fake.reply = (r) => ({ final: { text: `Answer to: ${r.prompt}` } });
@@ -322,6 +403,23 @@ describe('attachments and images', () => {
     expect(fake.uploads.get(sent.files[0]!.id)).toMatchObject({ name: 'image-1.png', type: 'image/png' });
     expect(sent.prompt).toBe('What is this?\n[attachment 1]');
     expect(sent.modelId).toBe('fbb127bbb056c959');
+  });
+
+  it('refuses an image type Gemini cannot take, with a clear 4xx in the client protocol', async () => {
+    await gateway();
+    const res = await fetch(`${t!.gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ model: 'gemini-3-flash', max_tokens: 100, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/x-icon', data: 'AAAA' } }] }] }),
+    });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('PNG, JPEG');
+  });
+
+  it('uses the id the account lists under the same display name when the configured id is stale', async () => {
+    await gateway('  model_map:\n    gemini-3-pro: { id: "0000000000000000", display: "Pro" }\n');
+    expect((await chat('x')).status).toBe(200);
+    expect(fake.generates[0]!.modelId).toBe('9d8ca3786ebdfbea');
   });
 
   it('sends a prompt over max_prompt_chars as an attached message.txt', async () => {

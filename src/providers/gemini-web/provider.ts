@@ -157,18 +157,18 @@ export class GeminiWebProvider implements Provider {
   private plan(request: ChatRequest, model: string): Attempt[] {
     const healthy = this.order.filter((a) => a.usable());
     if (healthy.length === 0) return [];
-    const start = this.next++ % healthy.length;
-    const rotated = [...healthy.slice(start), ...healthy.slice(0, start)];
     if (this.config.conversations.reuse && request.messages.length > 1) {
       for (const { key, length } of prefixKeys(request, model)) {
         const stored = this.conversations.get(key);
         if (!stored) continue;
         const account = this.accounts.get(stored.account);
-        if (account?.usable()) return [{ account, reuse: { stored, length } }, ...rotated.filter((a) => a !== account).map((a) => ({ account: a }))];
+        if (account?.usable()) return [{ account, reuse: { stored, length } }, ...healthy.filter((a) => a !== account).map((a) => ({ account: a }))];
         break;
       }
     }
-    return rotated.map((account) => ({ account }));
+    // New conversations take turns over the healthy accounts.
+    const start = this.next++ % healthy.length;
+    return [...healthy.slice(start), ...healthy.slice(0, start)].map((account) => ({ account }));
   }
 
   private async *attempt(request: ChatRequest, context: ProviderCallContext, attempt: Attempt, config: GeminiConfig): AsyncIterable<ChatEvent> {
@@ -216,6 +216,9 @@ export class GeminiWebProvider implements Provider {
 
   private async attachmentBytes(part: Rendered['attachments'][number], config: GeminiConfig, signal: AbortSignal): Promise<{ data: Buffer; mimeType: string }> {
     const limit = config.max_attachment_bytes;
+    if (part.type === 'image' && part.mimeType && !/^image\/(png|jpe?g|gif|webp|heic|heif)$/i.test(part.mimeType)) {
+      throw new GatewayError('unsupported_media_type', `Images must be PNG, JPEG, GIF, WebP or HEIC, not ${part.mimeType}`, { code: 'unsupported_image_type' });
+    }
     if (part.data !== undefined) {
       const data = Buffer.from(part.data, 'base64');
       if (data.length > limit) throw new GatewayError('request_too_large', `An attachment is ${data.length} bytes; the limit is ${limit}`, { code: 'attachment_too_large' });
