@@ -150,6 +150,9 @@ export class GeminiWebProvider implements Provider {
       const kind = resting.every((a) => a.state === 'blocked') ? 'upstream_overloaded' : 'rate_limited';
       return new GeminiError(kind, `Every Gemini account is resting after a usage limit or block; the first is back in ${retryAfter} s`, 'none', { code: 'accounts_resting', retryAfter });
     }
+    if (this.order.every((a) => a.state === 'no_cookies')) {
+      return new GeminiError('upstream_unavailable', 'Gemini has no cookies yet: POST them to /admin/cookies (or write gemini.cookie_path)', 'none', { code: 'no_cookies' });
+    }
     return new GeminiError('upstream_unavailable', 'No Gemini account is usable right now (see /admin/cookies/status)', 'none', { code: 'no_usable_account' });
   }
 
