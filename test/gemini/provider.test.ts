@@ -1,8 +1,7 @@
 // The gateway in front of the fake Gemini web app (real HTTP on loopback): every scenario of the
 // protocol notes §7, accounts, cookies, conversation reuse, attachments and images.
 import { readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connectProxy } from '../helpers/connect-proxy.js';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from '../fakes/gemini-web.js';
@@ -298,28 +297,13 @@ describe('init failures, proxies and secrets', () => {
   });
 
   it('sends every Gemini call of an account through its proxy', async () => {
-    const seen: string[] = [];
-    const proxy = createServer();
-    proxy.on('connect', (req, client: Socket, head) => {
-      seen.push(req.url ?? '');
-      const [host, port] = (req.url ?? '').split(':');
-      const upstream = connect(Number(port), host, () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on('error', () => client.destroy());
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const proxy = await connectProxy();
     try {
-      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-      t = await startTestGateway((dir) => config(dir, `  accounts:\n    - name: proxied\n      cookie_path: ${path.join(dir, 'p.json')}\n      proxy: ${proxyUrl}\n`), { files: { 'p.json': cookieJson() } });
+      t = await startTestGateway((dir) => config(dir, `  accounts:\n    - name: proxied\n      cookie_path: ${path.join(dir, 'p.json')}\n      proxy: ${proxy.url}\n`), { files: { 'p.json': cookieJson() } });
       expect((await chat('via proxy')).status).toBe(200);
-      expect(seen.length).toBeGreaterThanOrEqual(1);
-      expect(new Set(seen)).toEqual(new Set([new URL(fake.url).host]));
+      expect(proxy.seen.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(proxy.seen)).toEqual(new Set([new URL(fake.url).host]));
     } finally {
-      proxy.closeAllConnections();
       proxy.close();
     }
   });

@@ -1,7 +1,7 @@
 // The gateway in front of fake OpenAI-compatible upstreams (real HTTP on loopback): the request it
 // builds, g4f specifics, and every fault with the retry / fallback rules.
-import { createServer, type Server } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { connectProxy } from '../helpers/connect-proxy.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeUpstream, rawChunk, textChunks, toolCallChunks } from '../fakes/openai-upstream.js';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway.js';
@@ -349,28 +349,13 @@ describe('proxies', () => {
   });
 
   it('sends upstream traffic through a configured HTTP proxy (CONNECT)', async () => {
-    const seen: string[] = [];
-    const proxy: Server = createServer();
-    proxy.on('connect', (req, client: Socket, head) => {
-      seen.push(req.url ?? '');
-      const [host, port] = (req.url ?? '').split(':');
-      const upstream = connect(Number(port), host, () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on('error', () => client.destroy());
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const proxy = await connectProxy();
     try {
-      await gateway({ g4f: `  proxy: ${proxyUrl}\n` });
+      await gateway({ g4f: `  proxy: ${proxy.url}\n` });
       primary.handler = () => ({ sse: textChunks('via proxy') });
       expect(JSON.parse((await chat()).text).choices[0].message.content).toBe('via proxy');
-      expect(seen).toEqual([new URL(primary.url).host]);
+      expect(proxy.seen).toEqual([new URL(primary.url).host]);
     } finally {
-      proxy.closeAllConnections();
       proxy.close();
     }
   });

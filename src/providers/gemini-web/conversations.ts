@@ -5,6 +5,7 @@
 // alike never share a Gemini chat. Bounded by count and age.
 
 import { createHash, type Hash } from 'node:crypto';
+import { TtlMap } from '../../core/ttl-map.js';
 import type { ChatRequest, ContentPart, Message } from '../../core/types.js';
 
 export interface StoredConversation {
@@ -94,36 +95,5 @@ export function turnKey(request: Pick<ChatRequest, 'system' | 'conversationKey' 
   return hash.digest('base64url');
 }
 
-export class ConversationStore {
-  private readonly entries = new Map<string, { value: StoredConversation; expiresAt: number }>();
-
-  constructor(
-    private maxEntries: number,
-    private ttlMs: number,
-  ) {}
-
-  configure(maxEntries: number, ttlMs: number): void {
-    this.maxEntries = maxEntries;
-    this.ttlMs = ttlMs;
-  }
-
-  get(key: string): StoredConversation | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt < Date.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
-  }
-
-  set(key: string, value: StoredConversation): void {
-    this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt: Date.now() + this.ttlMs });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-}
+/** Finished turns by key; see TtlMap for the bounds. */
+export class ConversationStore extends TtlMap<StoredConversation> {}
