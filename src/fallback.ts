@@ -20,6 +20,8 @@ export interface FallbackContext extends Omit<ProviderCallContext, 'upstreamMode
   onServed(route: Route, attempts: number): void;
   /** Longest Retry-After worth waiting for before moving to the next route. */
   maxRetryWaitMs?: number;
+  /** Start a route's stream (lets the caller wrap it, e.g. with tool emulation). */
+  open?(route: Route, request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent>;
 }
 
 const BASE_BACKOFF_MS = 200;
@@ -37,7 +39,9 @@ export async function* streamWithFallback(routes: Route[], request: ChatRequest,
     for (let attempt = 0; attempt < tries; attempt++) {
       attempts++;
       const started = performance.now();
-      const iterator = route.provider.stream(request, { ...context, upstreamModel: route.upstreamModel })[Symbol.asyncIterator]();
+      const callContext: ProviderCallContext = { signal: context.signal, log: context.log, requestId: context.requestId, upstreamModel: route.upstreamModel, ...(context.origin ? { origin: context.origin } : {}) };
+      const events = context.open ? context.open(route, request, callContext) : route.provider.stream(request, callContext);
+      const iterator = events[Symbol.asyncIterator]();
       let first: IteratorResult<ChatEvent>;
       try {
         first = await iterator.next();

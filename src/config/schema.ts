@@ -84,6 +84,8 @@ function upstreamFields(defaultModels: string[]) {
     headers: z.record(z.string(), z.string()).default({}),
     /** Model names served here; globs (`deepseek-*`) route matching names unchanged. */
     models: z.array(z.string().min(1)).default(defaultModels),
+    /** Models (globs) without native tool calling: tools are emulated in the prompt for them. */
+    text_only_models: z.array(z.string().min(1)).default([]),
     /** Also list the upstream's own `GET /models` (cached) in /v1/models. */
     discover_models: z.boolean().default(false),
     /** HTTP(S) or SOCKS5 proxy URL; unset = HTTPS_PROXY / NO_PROXY from the environment. */

@@ -15,7 +15,9 @@ import type { ChatEvent, ChatRequest, Usage } from '../core/types.js';
 import { toGatewayError } from '../errors.js';
 import { streamWithFallback, type RetryPolicy } from '../fallback.js';
 import type { GatewayConfig } from '../config/schema.js';
-import type { Router } from '../router.js';
+import type { Route, Router } from '../router.js';
+import { globMatch } from '../core/glob.js';
+import { emulateTools } from '../tools/emulate.js';
 import type { ProtocolAdapter, ResponseMeta, StreamEncoder } from './encoder.js';
 
 export interface ServeOptions {
@@ -49,6 +51,8 @@ export async function serveChat(
     requestId: request.id,
     origin: originOf(request),
     policy: (route) => retryPolicy(config, route.provider.id),
+    open: (route, chat, callContext) =>
+      needsToolEmulation(config, route) ? emulateTools(route.provider, chat, callContext) : route.provider.stream(chat, callContext),
     onServed: (route, attempts) => {
       request.ctx.provider = route.provider.id;
       if (attempts > 1 || route.via === 'fallback') request.ctx.upstreamModel = route.upstreamModel;
@@ -77,6 +81,14 @@ export async function serveChat(
     .header('cache-control', 'no-cache')
     .header('x-accel-buffering', 'no')
     .send(body);
+}
+
+/** Upstreams without native tool calling, and models configured as text-only, get emulated tools. */
+function needsToolEmulation(config: GatewayConfig, route: Route): boolean {
+  if (!route.provider.capabilities.nativeTools) return true;
+  const id = route.provider.id;
+  const textOnly = id === 'g4f' ? config.g4f.text_only_models : config.openai_compatible.find((u) => u.name === id)?.text_only_models;
+  return (textOnly ?? []).some((pattern) => globMatch(pattern, route.upstreamModel));
 }
 
 /** Retry and fallback settings of an upstream (`g4f.fallback`, `openai_compatible[].fallback`). */

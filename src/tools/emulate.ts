@@ -1,0 +1,173 @@
+// Tool calling for upstreams without it (Gemini web always; text-only models per config). Wraps a
+// provider's event stream: the request's tools become instructions in the system prompt and its
+// tool history becomes text in the same protocol; the answer text runs through a streaming parser
+// that hides call blocks and turns them into ordinary tool-call events. An invalid call (or none
+// when one is required) gets one corrective re-ask; after that the problem is shown as text,
+// never as a malformed call. No wire protocol is known here: events in, events out.
+
+import { createHash } from 'node:crypto';
+import { restoreCustomToolCalls, withCustomToolsAsFunctions } from '../core/custom-tools.js';
+import { randomId } from '../core/ids.js';
+import { TtlMap } from '../core/ttl-map.js';
+import type { ChatEvent, ChatRequest, ContentPart, FinishReason, Message } from '../core/types.js';
+import type { Provider, ProviderCallContext } from '../providers/provider.js';
+import { parseCall } from './args.js';
+import { CORRECTION, renderCall, renderInstructions, renderResult } from './format.js';
+import { ToolStreamParser } from './parser.js';
+
+/**
+ * The model's own words for answers it gave, by their canonical form (visible text + calls). When
+ * the client sends that answer back in its history we replay the exact text, so an upstream that
+ * reuses conversations by prefix (Gemini) recognises the turn and gets only the new messages.
+ */
+const ownWords = new TtlMap<string>(5000, 2 * 60 * 60 * 1000);
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  return value;
+}
+
+function canonicalArgs(text: string): string {
+  try {
+    return JSON.stringify(sortKeys(JSON.parse(text) as unknown));
+  } catch {
+    return text.trim();
+  }
+}
+
+function canonicalKey(visible: string, calls: Array<{ name: string; arguments: string }>): string {
+  const hash = createHash('sha256').update(visible.trim());
+  for (const call of calls) hash.update(`\u0000${call.name}\u0001${canonicalArgs(call.arguments)}`);
+  return hash.digest('base64url');
+}
+
+function hasToolHistory(request: ChatRequest): boolean {
+  return request.messages.some((m) => m.content.some((p) => p.type === 'tool_call' || p.type === 'tool_result'));
+}
+
+/** The request as a text-only model sees it: tools in the system prompt, calls and results as text. */
+export function rewriteForTextModel(request: ChatRequest): ChatRequest {
+  const names = new Map<string, string>();
+  const messages: Message[] = [];
+  for (const message of request.messages) {
+    if (message.role === 'assistant') {
+      const calls = message.content.filter((p): p is Extract<ContentPart, { type: 'tool_call' }> => p.type === 'tool_call');
+      for (const call of calls) names.set(call.id, call.name);
+      const visible = message.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+      const own = ownWords.get(canonicalKey(visible, calls));
+      const text = own ?? [visible.trim(), ...calls.map((c) => renderCall(c.name, parseOr(c.arguments)))].filter(Boolean).join('\n\n');
+      messages.push({ role: 'assistant', content: [...message.content.filter((p) => p.type === 'thinking'), { type: 'text', text }] });
+    } else if (message.role === 'tool' || message.content.some((p) => p.type === 'tool_result')) {
+      const content: ContentPart[] = [];
+      for (const part of message.content) {
+        if (part.type !== 'tool_result') {
+          content.push(part);
+          continue;
+        }
+        const text = part.content.map((c) => (c.type === 'text' ? c.text : '[image attached]')).join('\n');
+        content.push({ type: 'text', text: renderResult(names.get(part.callId) ?? 'tool', part.callId, text, part.isError === true) });
+        for (const c of part.content) if (c.type === 'image') content.push(c);
+      }
+      messages.push({ role: 'user', content });
+    } else {
+      messages.push(message);
+    }
+  }
+  const system = [...request.system];
+  if (request.tools.length > 0 && request.toolChoice.type !== 'none') {
+    system.push({ type: 'text', text: renderInstructions(request.tools, request.toolChoice, request.parallelToolCalls) });
+  }
+  return { ...request, system, messages, tools: [], toolChoice: { type: 'none' } };
+}
+
+function parseOr(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** Wrap `provider.stream` with tool emulation when the request involves tools. */
+export async function* emulateTools(provider: Provider, request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent> {
+  if (request.tools.length === 0 && !hasToolHistory(request)) {
+    yield* provider.stream(request, context);
+    return;
+  }
+  const { request: functions, customNames } = withCustomToolsAsFunctions(request);
+  yield* restoreCustomToolCalls(run(provider, functions, context), customNames);
+}
+
+async function* run(provider: Provider, request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent> {
+  let upstream = rewriteForTextModel(request);
+  let callIndex = 0;
+  const mustCall = request.toolChoice.type === 'required' || request.toolChoice.type === 'tool';
+
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const parser = new ToolStreamParser();
+    let raw = '';
+    let visible = '';
+    let heldText = ''; // a re-ask's text is shown only if it brings no call
+    const calls: Array<{ name: string; arguments: string }> = [];
+    const errors: string[] = [];
+    let finish: FinishReason | undefined;
+
+    const take = function* (pieces: ReturnType<ToolStreamParser['push']>): Generator<ChatEvent> {
+      for (const piece of pieces) {
+        if (piece.type === 'text') {
+          if (attempt === 0) {
+            visible += piece.text;
+            yield { type: 'text-delta', text: piece.text };
+          } else heldText += piece.text;
+          continue;
+        }
+        const parsed = parseCall(piece.raw, request.tools);
+        if (!parsed.ok) {
+          errors.push(parsed.error);
+          continue;
+        }
+        const args = JSON.stringify(parsed.args);
+        const index = callIndex++;
+        calls.push({ name: parsed.name, arguments: args });
+        yield { type: 'tool-call-start', index, id: randomId('call_'), name: parsed.name };
+        yield { type: 'tool-call-delta', index, argumentsDelta: args };
+        yield { type: 'tool-call-end', index };
+      }
+    };
+
+    for await (const event of provider.stream(upstream, context)) {
+      if (event.type === 'text-delta') {
+        raw += event.text;
+        yield* take(parser.push(event.text));
+      } else if (event.type === 'finish') {
+        finish = event.reason;
+      } else {
+        yield event;
+        if (event.type === 'error') return;
+      }
+    }
+    yield* take(parser.end());
+
+    const retry = attempt === 0 && (errors.length > 0 || (mustCall && calls.length === 0));
+    if (retry) {
+      const correction = errors.length > 0 ? CORRECTION.invalid(errors.join('; ')) : CORRECTION.missing(request.toolChoice);
+      context.log.info({ errors, must_call: mustCall }, 'tool emulation: corrective re-ask');
+      upstream = {
+        ...upstream,
+        messages: [...upstream.messages, { role: 'assistant', content: [{ type: 'text', text: raw }] }, { role: 'user', content: [{ type: 'text', text: correction }] }],
+      };
+      continue;
+    }
+
+    if (calls.length === 0) {
+      let note = heldText;
+      if (errors.length > 0) note += `${note ? '\n\n' : ''}[The model's tool call could not be used: ${errors.join('; ')}]`;
+      else if (mustCall && attempt > 0) note += `${note ? '\n\n' : ''}[The model did not call a tool although one was required.]`;
+      if (note) yield { type: 'text-delta', text: note };
+    }
+    if (attempt === 0) ownWords.set(canonicalKey(visible, calls), raw);
+    yield { type: 'finish', reason: calls.length > 0 ? 'tool_calls' : (finish ?? 'stop') };
+    return;
+  }
+}
