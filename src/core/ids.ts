@@ -23,3 +23,10 @@ export const ids = {
   functionCall: () => randomId('fc_'),
   customToolCall: () => randomId('ctc_'),
 };
+
+/** A tool call id in a protocol's style (`toolu_…` for Anthropic, `call_…` for OpenAI), same suffix. */
+export function styledCallId(id: string, prefix: 'toolu_' | 'call_'): string {
+  if (!id) return randomId(prefix);
+  if (id.startsWith(prefix)) return id;
+  return prefix + id.replace(/^(toolu_|call_|fc_)/, '');
+}

@@ -106,7 +106,7 @@ describe.skipIf(!AVAILABLE)('Claude Code 2.1.197 through the gateway', () => {
     expect(await readFile(target, 'utf8')).toBe(content);
     // The tool result went back upstream as a tool message for the call it answered.
     const followUp = upstream.chats.slice(before).find((r) => lastMessage(r)?.role === 'tool');
-    expect(followUp?.body.messages).toEqual(expect.arrayContaining([expect.objectContaining({ role: 'tool', tool_call_id: 'call_write1' })]));
+    expect(followUp?.body.messages).toEqual(expect.arrayContaining([expect.objectContaining({ role: 'tool', tool_call_id: 'toolu_write1' })]));
   }, 150_000);
 });
 

@@ -137,7 +137,7 @@ describe('the upstream request', () => {
     });
     const res = await chat('gpt-4o', false, { tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] });
     const body = JSON.parse(res.text);
-    expect(body.choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { tool_calls: [{ id: 'x1', function: { name: 'f', arguments: '{"a":1}' } }] } });
+    expect(body.choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { tool_calls: [{ id: 'call_x1', function: { name: 'f', arguments: '{"a":1}' } }] } });
     expect(body.usage.prompt_tokens).toBeGreaterThan(0);
   });
 });

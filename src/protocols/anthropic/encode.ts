@@ -5,7 +5,7 @@
 
 import type { ChatResult } from '../../core/collect.js';
 import type { GatewayError } from '../../core/gateway-error.js';
-import { ids } from '../../core/ids.js';
+import { ids, styledCallId } from '../../core/ids.js';
 import type { ChatEvent, ChatRequest, FinishReason, Usage } from '../../core/types.js';
 import { anthropicErrorBody } from '../../errors.js';
 import { sseEvent, type ProtocolAdapter, type ResponseMeta, type StreamEncoder } from '../encoder.js';
@@ -64,7 +64,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         return this.ensure('thinking', { type: 'thinking', thinking: '', signature: '' }) + this.delta({ type: 'signature_delta', signature: event.signature });
       case 'tool-call-start': {
         this.sawTool = true;
-        const out = this.close() + this.openBlock('tool_use', { type: 'tool_use', id: event.id || ids.anthropicToolUse(), name: event.name, input: {} });
+        const out = this.close() + this.openBlock('tool_use', { type: 'tool_use', id: styledCallId(event.id, 'toolu_'), name: event.name, input: {} });
         this.toolBlocks.set(event.index, this.index);
         this.openTool = event.index;
         return out;
@@ -137,7 +137,7 @@ export function encodeAnthropicMessage(result: ChatResult, meta: ResponseMeta): 
       case 'thinking':
         return { type: 'thinking', thinking: block.text, signature: block.signature ?? '' };
       case 'tool_call':
-        return { type: 'tool_use', id: block.id || ids.anthropicToolUse(), name: block.name, input: parseToolInput(block.arguments) };
+        return { type: 'tool_use', id: styledCallId(block.id, 'toolu_'), name: block.name, input: parseToolInput(block.arguments) };
     }
   });
   return {

@@ -4,7 +4,7 @@
 
 import type { ChatResult } from '../../core/collect.js';
 import type { GatewayError } from '../../core/gateway-error.js';
-import { ids } from '../../core/ids.js';
+import { ids, styledCallId } from '../../core/ids.js';
 import type { ChatEvent, FinishReason, Usage } from '../../core/types.js';
 import { openAIErrorBody } from '../../errors.js';
 import type { ProtocolAdapter, ResponseMeta, StreamEncoder } from '../encoder.js';
@@ -63,8 +63,8 @@ export class ChatStreamEncoder implements StreamEncoder {
         if (event.kind === 'custom') this.custom.add(event.index);
         const call =
           event.kind === 'custom'
-            ? { index, id: event.id || ids.toolCall(), type: 'custom', custom: { name: event.name, input: '' } }
-            : { index, id: event.id || ids.toolCall(), type: 'function', function: { name: event.name, arguments: '' } };
+            ? { index, id: styledCallId(event.id, 'call_'), type: 'custom', custom: { name: event.name, input: '' } }
+            : { index, id: styledCallId(event.id, 'call_'), type: 'function', function: { name: event.name, arguments: '' } };
         return this.chunk(`{"tool_calls":[${JSON.stringify(call)}]}`);
       }
       case 'tool-call-delta': {
@@ -118,8 +118,8 @@ export function encodeChatCompletion(result: ChatResult, meta: ResponseMeta): Re
   for (const block of result.blocks) {
     if (block.type === 'text') text += block.text;
     else if (block.type === 'thinking') reasoning += block.text;
-    else if (block.kind === 'custom') toolCalls.push({ id: block.id || ids.toolCall(), type: 'custom', custom: { name: block.name, input: block.arguments } });
-    else toolCalls.push({ id: block.id || ids.toolCall(), type: 'function', function: { name: block.name, arguments: block.arguments } });
+    else if (block.kind === 'custom') toolCalls.push({ id: styledCallId(block.id, 'call_'), type: 'custom', custom: { name: block.name, input: block.arguments } });
+    else toolCalls.push({ id: styledCallId(block.id, 'call_'), type: 'function', function: { name: block.name, arguments: block.arguments } });
   }
   const message: Record<string, unknown> = { role: 'assistant', content: text || (toolCalls.length > 0 ? null : ''), refusal: null };
   if (reasoning) message.reasoning_content = reasoning;

@@ -5,7 +5,7 @@
 
 import type { ChatResult } from '../../core/collect.js';
 import type { GatewayError } from '../../core/gateway-error.js';
-import { ids } from '../../core/ids.js';
+import { ids, styledCallId } from '../../core/ids.js';
 import type { ChatEvent, ChatRequest, ContentPart, FinishReason, Message, Usage } from '../../core/types.js';
 import { sseEvent, type ProtocolAdapter, type ResponseMeta, type StreamEncoder } from '../encoder.js';
 import type { ResponsesExtras } from './decode.js';
@@ -124,8 +124,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         const kind = event.kind === 'custom' ? 'custom_tool_call' : 'function_call';
         const item: Item =
           kind === 'custom_tool_call'
-            ? { id: ids.customToolCall(), type: kind, status: 'in_progress', call_id: event.id || ids.toolCall(), name: event.name, input: '' }
-            : { id: ids.functionCall(), type: kind, status: 'in_progress', call_id: event.id || ids.toolCall(), name: event.name, arguments: '' };
+            ? { id: ids.customToolCall(), type: kind, status: 'in_progress', call_id: styledCallId(event.id, 'call_'), name: event.name, input: '' }
+            : { id: ids.functionCall(), type: kind, status: 'in_progress', call_id: styledCallId(event.id, 'call_'), name: event.name, arguments: '' };
         const out = this.close();
         const open: OpenItem = { kind, item, index: this.output.length, text: '', toolIndex: event.index };
         this.output.push(item);
@@ -284,10 +284,10 @@ export function encodeResponse(result: ChatResult, shape: ResponseShape, onDone?
       case 'tool_call':
         output.push(
           block.kind === 'custom'
-            ? { id: ids.customToolCall(), type: 'custom_tool_call', status: 'completed', call_id: block.id || ids.toolCall(), name: block.name, input: block.arguments }
-            : { id: ids.functionCall(), type: 'function_call', status: 'completed', call_id: block.id || ids.toolCall(), name: block.name, arguments: block.arguments },
+            ? { id: ids.customToolCall(), type: 'custom_tool_call', status: 'completed', call_id: styledCallId(block.id, 'call_'), name: block.name, input: block.arguments }
+            : { id: ids.functionCall(), type: 'function_call', status: 'completed', call_id: styledCallId(block.id, 'call_'), name: block.name, arguments: block.arguments },
         );
-        parts.push({ type: 'tool_call', id: block.id, name: block.name, arguments: block.arguments, ...(block.kind === 'custom' ? { kind: 'custom' as const } : {}) });
+        parts.push({ type: 'tool_call', id: String(output[output.length - 1]!.call_id), name: block.name, arguments: block.arguments, ...(block.kind === 'custom' ? { kind: 'custom' as const } : {}) });
         break;
     }
   }
