@@ -1,45 +1,38 @@
-// A streaming state machine over answer text: visible text flows out at once; a line that may
-// still become a `toolcall` fence opener is held back only while it may; a confirmed block is
-// hidden and handed out whole as a call. Backslash-escaped fences and tags (Gemini escapes
-// Markdown) are recognized too.
+// A streaming state machine over answer text: visible text flows out at once; only a tail that
+// may still become a `toolcall` fence opener is held back, and only while it may; a confirmed
+// block is hidden and handed out whole as a call. Openers are recognised at the start of a line
+// or after text on the same line, and with Markdown backslash escapes (Gemini escapes Markdown).
 
 export type Piece = { type: 'text'; text: string } | { type: 'call'; raw: string; closed: boolean };
 
 const TAGS = ['toolcall', 'tool_call', 'tool-call'];
 
-/** Backslashes, leading indentation (up to 3 spaces) and case do not matter for fences. */
-function normalizeFenceLine(line: string): string {
-  return line.replace(/^ {0,3}/, '').replace(/\\/g, '').toLowerCase().trimEnd();
-}
-
-function isOpener(line: string): boolean {
-  const n = normalizeFenceLine(line);
-  const m = /^`{3,}\s*([a-z_-]+)\s*$/.exec(n);
-  return m !== null && TAGS.includes(m[1]!);
-}
+/** An opener at the end of a complete line: text before it (visible) and the fence. */
+const OPENER_AT_END = /(?:\\?`){3,}[ \t]*tool(?:\\?[_-])?call[ \t]*$/i;
 
 function isCloser(line: string): boolean {
-  return /^`{3,}$/.test(normalizeFenceLine(line));
+  return /^`{3,}$/.test(line.replace(/^ {0,3}/, '').replace(/\\/g, '').trimEnd());
 }
 
-/** Could this incomplete line still turn into an opener? */
-function mayBecomeOpener(partial: string): boolean {
-  if (/^ {4,}/.test(partial)) return false;
-  const n = partial.replace(/^ {0,3}/, '').replace(/\\/g, '').toLowerCase();
-  if (n === '') return true;
-  const m = /^(`{0,})(\s*)([a-z_-]*)$/.exec(n);
+/** Could `tail` (backticks, then maybe a tag being typed) still become an opener? */
+function mayBecomeOpener(tail: string): boolean {
+  const m = /^(`+)([ \t]*)([a-z_-]*)$/.exec(tail.replace(/\\/g, '').toLowerCase());
   if (!m) return false;
-  const [, ticks, , tag] = m;
-  if (ticks!.length < 3) return tag === '' && ticks!.length === n.length;
+  const [, ticks, space, tag] = m;
+  if (ticks!.length < 3) return space === '' && tag === '';
   return tag === '' || TAGS.some((t) => t.startsWith(tag!));
+}
+
+/** Start of the trailing run that may still become an opener (line.length if none). */
+function heldStart(line: string): number {
+  const m = /(?:\\?`)+[ \t]*[a-z\\_-]*$/i.exec(line);
+  return m && mayBecomeOpener(m[0]) ? m.index : line.length;
 }
 
 export class ToolStreamParser {
   private mode: 'text' | 'call' = 'text';
-  /** Text of the current line not yet decided (text mode). */
+  /** Text mode: the held tail of the current line. Call mode: the current line so far. */
   private line = '';
-  /** The current line was already released as text: it cannot be an opener any more. */
-  private lineReleased = false;
   private call = '';
 
   push(chunk: string): Piece[] {
@@ -51,12 +44,11 @@ export class ToolStreamParser {
     };
     for (let i = 0; i < chunk.length; ) {
       const newline = chunk.indexOf('\n', i);
-      const piece = newline < 0 ? chunk.slice(i) : chunk.slice(i, newline);
-      i = newline < 0 ? chunk.length : newline + 1;
       const complete = newline >= 0;
+      this.line += complete ? chunk.slice(i, newline) : chunk.slice(i);
+      i = complete ? newline + 1 : chunk.length;
 
       if (this.mode === 'call') {
-        this.line += piece;
         if (!complete) continue;
         if (isCloser(this.line)) {
           out.push({ type: 'call', raw: this.call, closed: true });
@@ -69,25 +61,21 @@ export class ToolStreamParser {
         continue;
       }
 
-      // Text mode.
-      if (this.lineReleased) {
-        text += piece + (complete ? '\n' : '');
-        if (complete) this.lineReleased = false;
-        continue;
-      }
-      this.line += piece;
       if (complete) {
-        if (isOpener(this.line)) {
+        const opener = OPENER_AT_END.exec(this.line);
+        if (opener && !this.line.slice(0, opener.index).endsWith('`')) {
+          text += this.line.slice(0, opener.index);
           flushText();
           this.mode = 'call';
         } else {
           text += `${this.line}\n`;
         }
         this.line = '';
-      } else if (!mayBecomeOpener(this.line)) {
-        text += this.line;
-        this.line = '';
-        this.lineReleased = true;
+      } else {
+        // Release everything but a tail that may still become an opener.
+        const hold = heldStart(this.line);
+        text += this.line.slice(0, hold);
+        this.line = this.line.slice(hold);
       }
     }
     flushText();
@@ -106,7 +94,6 @@ export class ToolStreamParser {
     this.mode = 'text';
     this.line = '';
     this.call = '';
-    this.lineReleased = false;
     return out;
   }
 }
