@@ -22,6 +22,8 @@ import { ConfiguredProviders } from './providers/registry.js';
 import type { SecretRegistry } from './secrets.js';
 import { registerCookieRoutes } from './admin/cookies.js';
 import { registerImageRoutes } from './images.js';
+import { metrics, RequestRing } from './metrics.js';
+import { registerMetricsRoutes } from './admin/metrics.js';
 import { accessFor, protocolFor } from './request-context.js';
 import { Router } from './router.js';
 
@@ -73,7 +75,8 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
     return payload;
   });
 
-  app.addHook('onResponse', async (request, reply) => logRequest(request, reply));
+  const ring = new RequestRing(200);
+  app.addHook('onResponse', async (request, reply) => logRequest(request, reply, ring));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const gatewayError = toGatewayError(error);
@@ -96,6 +99,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   registerResponsesRoutes(app, { router, store: services.responses ?? new ResponseStore() });
   registerAdminRoutes(app, { store, logs, providers });
   registerCookieRoutes(app, providers);
+  registerMetricsRoutes(app, providers, ring);
   registerImageRoutes(app, providers);
   return app;
 }
@@ -126,10 +130,11 @@ function markFirstByte(request: FastifyRequest, reply: FastifyReply): void {
   } as typeof write;
 }
 
-function logRequest(request: FastifyRequest, reply: FastifyReply): void {
+function logRequest(request: FastifyRequest, reply: FastifyReply, ring: RequestRing): void {
   const ctx = request.ctx;
   const durationMs = Math.round(reply.elapsedTime * 10) / 10;
-  const path = request.url.split('?')[0];
+  const path = request.url.split('?')[0]!;
+  const ttfbMs = ctx?.firstByteAt !== undefined ? Math.round((ctx.firstByteAt - (performance.now() - reply.elapsedTime)) * 10) / 10 : undefined;
   const fields: Record<string, unknown> = {
     method: request.method,
     path,
@@ -140,11 +145,32 @@ function logRequest(request: FastifyRequest, reply: FastifyReply): void {
   if (ctx?.provider) fields.provider = ctx.provider;
   if (ctx?.upstreamModel) fields.upstream_model = ctx.upstreamModel;
   if (ctx?.stream) fields.stream = true;
-  if (ctx?.firstByteAt !== undefined) fields.ttfb_ms = Math.round((ctx.firstByteAt - (performance.now() - reply.elapsedTime)) * 10) / 10;
+  if (ttfbMs !== undefined) fields.ttfb_ms = ttfbMs;
   if (ctx?.usage) fields.tokens = { input: ctx.usage.inputTokens, output: ctx.usage.outputTokens };
   if (ctx?.tokenName && ctx.tokenName !== 'public') fields.client = ctx.tokenName;
   const msg = `${request.method} ${path} | ${ctx?.model ?? '-'} | ${reply.statusCode} | ${(durationMs / 1000).toFixed(3)}s`;
   // Probes from Docker / orchestrators every few seconds would drown the INFO log.
   if (ctx?.access === 'public') request.log.debug(fields, msg);
   else request.log.info(fields, msg);
+
+  const route = request.routeOptions.url ?? 'unmatched';
+  metrics.requests.inc({ route, model: ctx?.model ?? '', provider: ctx?.provider ?? '', status: String(reply.statusCode) });
+  metrics.latency.observe({ route }, durationMs / 1000);
+  if (ttfbMs !== undefined) metrics.ttfb.observe({ route }, ttfbMs / 1000);
+  if (ctx && ctx.access !== 'public' && !path.startsWith('/admin')) {
+    ring.push({
+      time: new Date(Date.now() - reply.elapsedTime).toISOString(),
+      protocol: ctx.protocol === 'anthropic' ? 'anthropic' : path.includes('/responses') ? 'openai-responses' : path.includes('/chat/') ? 'openai-chat' : 'openai',
+      method: request.method,
+      path,
+      model: ctx.model ?? null,
+      provider: ctx.provider ?? null,
+      status: reply.statusCode,
+      stream: ctx.stream === true,
+      duration_ms: durationMs,
+      ttfb_ms: ttfbMs ?? null,
+      tokens: ctx.usage ? { input: ctx.usage.inputTokens, output: ctx.usage.outputTokens } : null,
+      client: ctx.tokenName && ctx.tokenName !== 'public' ? ctx.tokenName : null,
+    });
+  }
 }

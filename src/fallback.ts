@@ -6,6 +6,7 @@
 import { GatewayError } from './core/gateway-error.js';
 import type { ChatEvent, ChatRequest } from './core/types.js';
 import { toGatewayError } from './errors.js';
+import { metrics } from './metrics.js';
 import type { ProviderCallContext } from './providers/provider.js';
 import type { Route } from './router.js';
 
@@ -50,6 +51,7 @@ export async function* streamWithFallback(routes: Route[], request: ChatRequest,
         if (context.signal.aborted) throw error;
         const failure = toGatewayError(error);
         void iterator.return?.();
+        metrics.upstreamErrors.inc({ provider: route.provider.id, kind: failure.kind });
         if (!failure.retryable || !policy.enabled) throw failure;
         lastError = failure;
         const last = attempt === tries - 1;
@@ -64,6 +66,7 @@ export async function* streamWithFallback(routes: Route[], request: ChatRequest,
         continue;
       }
       context.onServed(route, attempts);
+      if (route !== routes[0]) metrics.fallbacks.inc({ from: routes[0]!.provider.id, to: route.provider.id });
       if (first.done) return;
       yield first.value;
       for (;;) {

@@ -248,6 +248,12 @@ export const configSchema = z.strictObject({
     )
     .default([])
     .refine((list) => new Set(list.map((u) => u.name)).size === list.length, 'names must be unique'),
+  metrics: z
+    .strictObject({
+      /** Serve GET /metrics without the admin token (for a Prometheus inside a private network). */
+      public: z.boolean().default(false),
+    })
+    .prefault({}),
   routing: z
     .strictObject({
       /** Requested name (glob) -> model to use instead, e.g. `claude-sonnet-*: gemini-3-pro`. */

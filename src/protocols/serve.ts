@@ -13,6 +13,7 @@ import { GatewayError } from '../core/gateway-error.js';
 import { countRequestTokens, countTextTokens } from '../core/tokens.js';
 import type { ChatEvent, ChatRequest, Usage } from '../core/types.js';
 import { toGatewayError } from '../errors.js';
+import { metrics } from '../metrics.js';
 import { streamWithFallback, type RetryPolicy } from '../fallback.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Route, Router } from '../router.js';
@@ -158,6 +159,7 @@ async function pump(
   signal: AbortSignal,
 ): Promise<void> {
   // Pings go out from a timer whenever nothing else was written for a while.
+  metrics.inflightStreams.inc();
   const pinger = setInterval(() => {
     if (performance.now() - body.lastPushAt >= pingEveryMs) void body.write(encoder.ping());
   }, Math.max(50, Math.floor(pingEveryMs / 2)));
@@ -189,6 +191,7 @@ async function pump(
     request.log.warn({ kind: failure.kind, err: failure.message }, 'upstream failed mid-stream');
     await body.write(encoder.fail(failure));
   } finally {
+    metrics.inflightStreams.dec();
     clearInterval(pinger);
     if (signal.aborted) void iterator.return?.();
     if (!body.destroyed) body.push(null);

@@ -2,6 +2,7 @@
 // failure), its health (ok / cooling until / blocked until / expired) and its cookie rotation.
 // Cookie values are registered with the secret registry so no log line can carry them.
 
+import { metrics } from '../../metrics.js';
 import type { SecretRegistry } from '../../secrets.js';
 import { mask } from '../../secrets.js';
 import type { ProviderLog } from '../provider.js';
@@ -146,6 +147,12 @@ export class Account {
 
   /** Rotate __Secure-1PSIDTS and persist it; a rotation without a new value is reported, not hidden. */
   async rotate(): Promise<RotationRecord> {
+    const record = await this.rotateOnce();
+    metrics.rotations.inc({ result: record.result });
+    return record;
+  }
+
+  private async rotateOnce(): Promise<RotationRecord> {
     const at = new Date().toISOString();
     try {
       const session = await this.ready();

@@ -1,0 +1,26 @@
+// GET /metrics (Prometheus text; admin token unless metrics.public) and GET /admin/requests (the
+// ring of recent requests: no bodies, no secrets).
+
+import type { FastifyInstance } from 'fastify';
+import { authenticate } from '../auth.js';
+import { metrics, registry, type RequestRing } from '../metrics.js';
+import { GeminiWebProvider } from '../providers/gemini-web/provider.js';
+import type { ProviderRegistry } from '../providers/provider.js';
+
+const STATES = ['ok', 'cooling', 'blocked', 'expired', 'no_cookies'];
+
+export function registerMetricsRoutes(app: FastifyInstance, providers: ProviderRegistry, ring: RequestRing): void {
+  app.get('/metrics', { config: { access: 'public' } }, async (request, reply) => {
+    if (!request.ctx.snapshot.config.metrics.public) authenticate('admin', request.headers, request.ctx.snapshot.config.auth);
+    const gemini = providers.get('gemini');
+    const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
+    if (gemini instanceof GeminiWebProvider) for (const account of gemini.status()) counts[String(account.state)]! += 1;
+    for (const state of STATES) metrics.accounts.set({ state }, counts[state]!);
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+
+  app.get<{ Querystring: { limit?: string } }>('/admin/requests', async (request) => {
+    const limit = Math.max(1, Math.min(ring.capacity, Number(request.query.limit ?? ring.capacity) || ring.capacity));
+    return { requests: ring.list(limit) };
+  });
+}
