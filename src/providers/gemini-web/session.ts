@@ -83,9 +83,20 @@ export class GeminiSession {
 
   /** Preflight, token page, account status and models. Throws a GeminiError when unusable. */
   async init(signal?: AbortSignal): Promise<void> {
+    await this.preflight(signal);
+    await this.loadPage(signal);
+    await this.loadStatus(signal);
+  }
+
+  /** GET google.com: its cookies keep /app from answering 502. */
+  async preflight(signal?: AbortSignal): Promise<number> {
     const pre = await this.send('GET', `${this.options.endpoints.google}/`, { signal });
     if (pre.status === 200) this.absorb(pre.setCookie);
-    await this.loadPage(signal);
+    return pre.status;
+  }
+
+  /** otAQ7b: account status, models, capacity flags. */
+  async loadStatus(signal?: AbortSignal): Promise<void> {
     const status = await this.rpc('otAQ7b', '[]', signal);
     const body = Array.isArray(status) ? status : [];
     this.accountStatus = typeof body[14] === 'number' ? body[14] : 1000;

@@ -1,0 +1,213 @@
+#!/usr/bin/env node
+// The operator CLI (`npx gemini-gateway <command>`): serve (default), check-config, cookies import,
+// token, doctor. Output is for people: one line per step, secrets masked.
+
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import { formatIssues, loadConfigFile, resolveConfigPath } from './config/load.js';
+import { maskedConfig } from './config/mask.js';
+import type { GatewayConfig } from './config/schema.js';
+import { GatewayError } from './core/gateway-error.js';
+import type { ChatEvent } from './core/types.js';
+import { parseCookieInput, saveCookieFile, PSID, PSIDTS } from './providers/gemini-web/cookies.js';
+import { GeminiWebProvider } from './providers/gemini-web/provider.js';
+import { GeminiSession } from './providers/gemini-web/session.js';
+import { desiredProviders } from './providers/registry.js';
+import { OpenAICompatibleProvider } from './providers/openai-compatible/provider.js';
+import { mask, SecretRegistry } from './secrets.js';
+
+const USAGE = `Usage: gemini-gateway [command]
+
+  serve                       run the gateway (default)
+  check-config [path]         validate a config file and print it resolved, secrets masked
+  cookies import <file> [--out path] [--account name]
+                              convert a browser cookie export (JSON, Cookie-Editor, cookies.txt,
+                              Cookie header) into the gateway's cookie file
+  token                       print a strong random token for auth.bearer_token
+  doctor                      try every step against the configured upstreams and report
+`;
+
+type Print = (line: string) => void;
+
+export async function runCli(argv: string[], print: Print = (l) => process.stdout.write(`${l}\n`), env = process.env): Promise<number> {
+  const [command = 'serve', ...args] = argv;
+  switch (command) {
+    case 'serve': {
+      const { serve } = await import('./process.js');
+      await serve();
+      return -1; // keeps running
+    }
+    case 'check-config':
+      return checkConfig(args[0], print, env);
+    case 'cookies':
+      if (args[0] !== 'import' || !args[1]) break;
+      return importCookies(args.slice(1), print, env);
+    case 'token':
+      print(randomBytes(32).toString('base64url'));
+      return 0;
+    case 'doctor':
+      return doctor(print, env);
+    case 'help':
+    case '--help':
+    case '-h':
+      print(USAGE);
+      return 0;
+  }
+  print(USAGE);
+  return 64;
+}
+
+async function loadOrReport(file: string, print: Print, env: NodeJS.ProcessEnv): Promise<GatewayConfig | undefined> {
+  const loaded = await loadConfigFile(file, env);
+  if (!loaded.ok) {
+    print(`✗ ${file} is invalid:`);
+    for (const line of formatIssues(loaded.issues).split('\n')) print(`  ${line}`);
+    return undefined;
+  }
+  if (loaded.source === 'defaults') print(`(no file at ${file}: built-in defaults)`);
+  return loaded.config;
+}
+
+async function checkConfig(file: string | undefined, print: Print, env: NodeJS.ProcessEnv): Promise<number> {
+  const target = file ? path.resolve(file) : resolveConfigPath(env);
+  const config = await loadOrReport(target, print, env);
+  if (!config) return 2;
+  print(`✓ ${target} is valid. Resolved (environment overrides applied, secrets masked):`);
+  print(toYaml(maskedConfig(config)).trimEnd());
+  return 0;
+}
+
+async function importCookies(args: string[], print: Print, env: NodeJS.ProcessEnv): Promise<number> {
+  const [file, ...rest] = args;
+  const option = (name: string) => {
+    const i = rest.indexOf(name);
+    return i >= 0 ? rest[i + 1] : undefined;
+  };
+  let out = option('--out');
+  if (!out) {
+    const loaded = await loadConfigFile(resolveConfigPath(env), env);
+    const config = loaded.ok ? loaded.config : undefined;
+    const account = option('--account');
+    out = account ? config?.gemini.accounts.find((a) => a.name === account)?.cookie_path : config?.gemini.cookie_path;
+    if (!out) {
+      print(`✗ no cookie path for ${account ? `account "${account}"` : 'gemini'}: pass --out <path>`);
+      return 2;
+    }
+  }
+  try {
+    const set = parseCookieInput(await readFile(file!, 'utf8'));
+    set.updatedAt = new Date().toISOString();
+    await saveCookieFile(path.resolve(out), set);
+    print(`✓ wrote ${path.resolve(out)} (mode 0600): ${PSID}=${mask(set.cookies[PSID])}, ${PSIDTS}=${mask(set.cookies[PSIDTS]) ?? 'none'}`);
+    return 0;
+  } catch (error) {
+    print(`✗ ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function step(print: Print, name: string, run: () => Promise<string | void>): Promise<boolean> {
+  const started = Date.now();
+  try {
+    const detail = await run();
+    print(`✓ ${name}${detail ? `: ${detail}` : ''} (${Date.now() - started} ms)`);
+    return true;
+  } catch (error) {
+    print(`✗ ${name}: ${error instanceof GatewayError || error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
+}
+
+/** Each step against the real upstreams, with the user's cookies: what works, what does not. */
+async function doctor(print: Print, env: NodeJS.ProcessEnv): Promise<number> {
+  const file = resolveConfigPath(env);
+  const config = await loadOrReport(file, print, env);
+  if (!config) return 2;
+  let ok = true;
+  const record = (passed: boolean) => {
+    ok &&= passed;
+    return passed;
+  };
+
+  if (config.gemini.enabled) {
+    const provider = new GeminiWebProvider(new SecretRegistry(), SILENT);
+    await provider.apply({ ...config.gemini, auto_refresh: false, conversations: { ...config.gemini.conversations, reuse: false } });
+    for (const name of provider.accountNames()) {
+      const account = provider.account(name)!;
+      print(`Gemini account "${name}" (${account.cookiePath}):`);
+      const status = account.status(false);
+      if (!record(Boolean(status.has_psid))) {
+        print(`✗ cookies: none found (write the file or use \`gemini-gateway cookies import\`)`);
+        continue;
+      }
+      const session = new GeminiSession({
+        endpoints: config.gemini.endpoints,
+        cookies: await readCookies(account.cookiePath),
+        proxy: config.gemini.accounts.find((a) => a.name === name)?.proxy ?? config.gemini.proxy,
+        language: config.gemini.language,
+        connectTimeoutMs: config.gemini.timeouts.connect * 1000,
+      });
+      try {
+        if (!record(await step(print, 'preflight (www.google.com)', async () => `HTTP ${await session.preflight()}`))) continue;
+        if (!record(await step(print, 'token page (/app)', async () => { await session.loadPage(); return session.at ? 'access token found' : 'page loaded, no access token in it'; }))) continue;
+        if (!record(await step(print, 'account status and models (otAQ7b)', async () => { await session.loadStatus(); return `status ${session.accountStatus}, models: ${session.models.map((m) => `${m.display} (${m.id})`).join(', ') || 'none listed'}`; }))) continue;
+      } finally {
+        await session.close();
+      }
+      for (const model of config.gemini.models) {
+        record(await step(print, `prompt on ${model}`, async () => `"${(await oneLine(provider, model)).slice(0, 60)}"`));
+      }
+      record(await step(print, 'cookie rotation', async () => {
+        const rotation = await account.rotate();
+        if (rotation.result === 'error') throw new Error(rotation.error ?? 'rotation failed');
+        return rotation.result === 'rotated' ? 'new __Secure-1PSIDTS saved' : 'answered without a new __Secure-1PSIDTS';
+      }));
+    }
+    await provider.close();
+  }
+
+  for (const [id, settings] of desiredProviders(config)) {
+    print(`${id} (${settings.baseUrl}):`);
+    const provider = new OpenAICompatibleProvider({ ...settings, discoverModels: true });
+    record(await step(print, 'models (GET /models)', async () => {
+      const body = (await provider.getJson('/models')) as { data?: Array<{ id?: string }> };
+      const ids = (body.data ?? []).map((m) => m.id).filter(Boolean);
+      return `${ids.length} models${ids.length ? `: ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', …' : ''}` : ''}`;
+    }));
+    await provider.close();
+  }
+  print(ok ? 'All checks passed.' : 'Some checks failed (see ✗ above).');
+  return ok ? 0 : 1;
+}
+
+async function readCookies(file: string): Promise<Record<string, string>> {
+  return parseCookieInput(await readFile(file, 'utf8')).cookies;
+}
+
+async function oneLine(provider: GeminiWebProvider, model: string): Promise<string> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 120_000);
+  let text = '';
+  try {
+    const events: AsyncIterable<ChatEvent> = provider.stream(
+      { model, system: [], messages: [{ role: 'user', content: [{ type: 'text', text: 'Reply with the single word OK.' }] }], tools: [], toolChoice: { type: 'auto' }, stream: true },
+      { upstreamModel: model, signal: controller.signal, log: SILENT, requestId: 'doctor' },
+    );
+    for await (const event of events) if (event.type === 'text-delta') text += event.text;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!text.trim()) throw new Error('empty answer');
+  return text.trim();
+}
+
+// Run when executed directly (the package bin).
+if (process.argv[1] && /cli\.js$/.test(process.argv[1])) {
+  void runCli(process.argv.slice(2)).then((code) => {
+    if (code >= 0) process.exit(code);
+  });
+}
