@@ -1,0 +1,147 @@
+// No Docker engine runs here, so the image recipe is tested by running its exact steps: the build
+// stage's COPY and RUN lines in a clean copy, then the runtime stage's files, start, the image's own
+// HEALTHCHECK command. The compose files get a structural check (the docker client here has no
+// compose plugin).
+import { execSync, spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from './helpers/gateway.js';
+
+const dockerfile = await readFile('Dockerfile', 'utf8');
+
+interface Stage {
+  from: string;
+  lines: Array<{ instruction: string; args: string }>;
+}
+
+function stages(text: string): Stage[] {
+  const joined = text.replace(/\\\n\s*/g, ' ');
+  const out: Stage[] = [];
+  for (const raw of joined.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const [instruction, ...rest] = line.split(/\s+/);
+    const args = rest.join(' ');
+    if (instruction === 'FROM') out.push({ from: args, lines: [] });
+    else out.at(-1)!.lines.push({ instruction: instruction!, args });
+  }
+  return out;
+}
+
+const parsed = stages(dockerfile);
+const [build, runtime] = parsed as [Stage, Stage];
+const instr = (stage: Stage, name: string) => stage.lines.filter((l) => l.instruction === name).map((l) => l.args);
+
+describe('Dockerfile', () => {
+  it('is multi-stage, non-root, exposes 8022, has volumes and a curl-free healthcheck', () => {
+    expect(parsed).toHaveLength(2);
+    expect(build.from).toMatch(/^node:\d+-\S+ AS build$/);
+    expect(instr(runtime, 'USER')).toEqual(['1000']);
+    expect(instr(runtime, 'EXPOSE')).toEqual(['8022']);
+    expect(instr(runtime, 'VOLUME')[0]).toBe('["/app/config", "/app/cookies", "/app/logs"]');
+    const health = instr(runtime, 'HEALTHCHECK')[0]!;
+    expect(health).toContain('CMD ["node", "-e"');
+    const instructions = dockerfile.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+    expect(instructions).not.toMatch(/\bcurl\b|\bwget\b/);
+    expect(instr(runtime, 'CMD')).toEqual(['["node", "dist/main.js"]']);
+    // Production dependencies only in the final image.
+    expect(instr(build, 'RUN').some((r) => r.includes('npm prune --omit=dev'))).toBe(true);
+  });
+
+  it('depends on no native module (arm64 builds need nothing compiled)', () => {
+    const lock = JSON.parse(execSync('cat package-lock.json').toString()) as { packages: Record<string, { dev?: boolean; hasInstallScript?: boolean }> };
+    const native = Object.entries(lock.packages).filter(([name, p]) => name && !p.dev && p.hasInstallScript);
+    expect(native).toEqual([]);
+  });
+});
+
+let work: string | undefined;
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('image recipe, run step by step', () => {
+  it('builds with production dependencies only, starts, and passes its own healthcheck', async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'gw-image-'));
+    const buildDir = path.join(work, 'build');
+    const appDir = path.join(work, 'app');
+    await mkdir(buildDir);
+    await mkdir(appDir);
+    // Build stage: COPY then RUN, exactly as written.
+    for (const line of build.lines) {
+      if (line.instruction === 'COPY') {
+        const parts = line.args.split(/\s+/);
+        const destination = parts.pop()!;
+        for (const source of parts) {
+          const target = destination.endsWith('/') ? path.join(buildDir, destination, path.basename(source)) : path.join(buildDir, destination);
+          await cp(source, target, { recursive: true });
+        }
+      } else if (line.instruction === 'RUN') {
+        execSync(line.args, { cwd: buildDir, stdio: 'pipe', timeout: 240_000 });
+      }
+    }
+    // Runtime stage: the files it copies from the build stage and the context.
+    for (const line of runtime.lines.filter((l) => l.instruction === 'COPY')) {
+      const parts = line.args.split(/\s+/);
+      const fromBuild = parts[0] === '--from=build';
+      const [source, destination] = fromBuild ? [parts[1]!.replace('/app/', ''), parts[2]!] : [parts[0]!, parts[1]!];
+      const from = fromBuild ? path.join(buildDir, source) : source;
+      await cp(from, destination.endsWith('/') ? path.join(appDir, destination, path.basename(source)) : path.join(appDir, destination), { recursive: true });
+    }
+    expect(existsSync(path.join(appDir, 'node_modules/fastify'))).toBe(true);
+    expect(existsSync(path.join(appDir, 'node_modules/vitest'))).toBe(false);
+    expect(existsSync(path.join(appDir, 'node_modules/typescript'))).toBe(false);
+    const sizeMb = Number(execSync(`du -sm ${appDir}`).toString().split('\t')[0]);
+    expect(sizeMb).toBeLessThan(120);
+
+    const port = 18000 + Math.floor(Math.random() * 2000);
+    let out = '';
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: appDir,
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', BEARER_TOKEN: 'image-test-token-0123456789', SERVER_PORT: String(port), SERVER_HOST: '127.0.0.1', CONFIG_PATH: path.join(appDir, 'config/config.yaml') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor(() => out.includes('gateway listening'), 10_000);
+      const health = instr(runtime, 'HEALTHCHECK')[0]!;
+      const script = JSON.parse(health.slice(health.indexOf('CMD ') + 4)) as string[];
+      execSync(`${process.execPath} -e ${JSON.stringify(script[2])}`, { env: { ...process.env, SERVER_PORT: String(port) }, timeout: 10_000 });
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 300_000);
+});
+
+const compose = parse(await readFile('docker-compose.yml', 'utf8')) as { services: Record<string, Record<string, unknown>> };
+const rpi = parse(await readFile('docker-compose.rpi.yml', 'utf8')) as { services: Record<string, Record<string, unknown>> };
+
+describe('compose files', () => {
+  it('runs the gateway with config read-only, cookies and logs volumes, restart and healthcheck', () => {
+    const gw = compose.services['gemini-gateway']!;
+    expect(gw.build).toBe('.');
+    expect(gw.ports).toEqual(['8022:8022']);
+    expect(gw.volumes).toEqual(['./config:/app/config:ro', './cookies:/app/cookies', './logs:/app/logs']);
+    expect(gw.restart).toBe('unless-stopped');
+    expect((gw.healthcheck as { test: string[] }).test.slice(0, 2)).toEqual(['CMD', 'node']);
+    expect((gw.environment as Record<string, string>).BEARER_TOKEN).toMatch(/^\$\{BEARER_TOKEN:\?/);
+  });
+
+  it('offers gpt4free as an internal sidecar the gateway reaches by name', () => {
+    const g4f = compose.services.g4f!;
+    expect(g4f.image).toMatch(/^hlohaus789\/g4f/);
+    expect(g4f.ports).toBeUndefined();
+    expect((compose.services['gemini-gateway']!.environment as Record<string, string>).G4F_BASE_URL).toBe('http://g4f:1337/v1');
+  });
+
+  it('limits the Pi variant to 512 MB and one CPU with a heap sized for it', () => {
+    const gw = rpi.services['gemini-gateway']!;
+    expect(gw.deploy).toEqual({ resources: { limits: { memory: '512M', cpus: '1.0' } } });
+    expect((gw.environment as Record<string, string>).NODE_OPTIONS).toBe('--max-old-space-size=256');
+  });
+});
