@@ -50,7 +50,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
     bodyLimit: startup.server.body_limit,
     genReqId: () => randomBytes(6).toString('base64url'),
     // Signed image links carry their URL in the path.
-    maxParamLength: 4096,
+    routerOptions: { maxParamLength: 4096 },
     // Fastify answers 503 to requests arriving while it drains on shutdown.
     return503OnClosing: true,
   });

@@ -3,8 +3,6 @@
 // switchable destination that scrubs secrets and fans out to stdout and an optional rotating file.
 
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
-import pinoRoll from 'pino-roll';
 import type { GatewayConfig, LogLevel } from './config/schema.js';
 import type { SecretRegistry } from './secrets.js';
 
@@ -34,8 +32,18 @@ const REDACT_PATHS = [
   '*.tokens',
 ];
 
+// pino-pretty and pino-roll (which pulls date-fns) load only when a config asks for them: they cost
+// start-up time and memory the default JSON-to-stdout setup does not need.
+type PrettyFactory = typeof import('pino-pretty');
+let pretty: PrettyFactory | undefined;
+
+async function loadPretty(): Promise<PrettyFactory> {
+  pretty ??= ((await import('pino-pretty')) as unknown as { default: PrettyFactory }).default;
+  return pretty;
+}
+
 function textSink(output: NodeJS.WritableStream | LineSink): LineSink {
-  return pretty({
+  return pretty!({
     destination: output as NodeJS.WritableStream,
     sync: true,
     colorize: false,
@@ -106,6 +114,7 @@ export class LogManager {
       this.fileKey = fileKey;
       old?.end();
     }
+    if (config.format === 'text') await loadPretty();
     const outputs: Array<NodeJS.WritableStream | LineSink> = [this.stdout];
     if (this.fileSink) outputs.push(this.fileSink);
     this.destination.sinks = outputs.map((o) => (config.format === 'text' ? textSink(o) : (o as LineSink)));
@@ -182,6 +191,7 @@ export class LogManager {
 
 async function openRollingFile(config: LoggingConfig): Promise<LineSink & { end(): unknown }> {
   const rotation = config.rotation;
+  const { default: pinoRoll } = await import('pino-roll');
   return (await pinoRoll({
     file: config.file!,
     mkdir: true,

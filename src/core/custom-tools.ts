@@ -46,11 +46,12 @@ export function withCustomToolsAsFunctions(request: ChatRequest): { request: Cha
  * until the call ends (the raw input is only known once the JSON string is complete), then sent
  * as one input delta; every other event passes through untouched and in order.
  */
-export async function* restoreCustomToolCalls(events: AsyncIterable<ChatEvent>, customNames: Set<string>): AsyncIterable<ChatEvent> {
-  if (customNames.size === 0) {
-    yield* events;
-    return;
-  }
+export function restoreCustomToolCalls(events: AsyncIterable<ChatEvent>, customNames: Set<string>): AsyncIterable<ChatEvent> {
+  // Without custom tools there is nothing to restore: no extra generator on the hot path.
+  return customNames.size === 0 ? events : restore(events, customNames);
+}
+
+async function* restore(events: AsyncIterable<ChatEvent>, customNames: Set<string>): AsyncIterable<ChatEvent> {
   const held = new Map<number, string>();
   for await (const event of events) {
     if (event.type === 'tool-call-start' && customNames.has(event.name)) {

@@ -60,3 +60,17 @@ function renderPart(part: ContentPart): string | null {
       return null;
   }
 }
+
+/** A quick estimate without the tokenizer (about 4 characters a token), for placeholders. */
+export function estimateTokens(request: Pick<ChatRequest, 'system' | 'messages' | 'tools'>): number {
+  let chars = 0;
+  for (const part of request.system) chars += part.text.length;
+  for (const message of request.messages) {
+    for (const part of message.content) {
+      const rendered = renderPart(part);
+      chars += rendered === null ? IMAGE_TOKENS * 4 : rendered.length;
+    }
+  }
+  for (const tool of request.tools) chars += tool.name.length + (tool.description?.length ?? 0) + (tool.parameters ? JSON.stringify(tool.parameters).length : 0);
+  return Math.max(1, Math.ceil(chars / 4));
+}

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { collect } from '../core/collect.js';
 import { GatewayError } from '../core/gateway-error.js';
-import { countRequestTokens, countTextTokens } from '../core/tokens.js';
+import { countRequestTokens, countTextTokens, estimateTokens } from '../core/tokens.js';
 import type { ChatEvent, ChatRequest, Usage } from '../core/types.js';
 import { toGatewayError } from '../errors.js';
 import { metrics } from '../metrics.js';
@@ -40,7 +40,9 @@ export async function serveChat(
   request.log.debug({ model: chat.model, routes: routes.map((r) => `${r.provider.id}:${r.upstreamModel} (${r.via})`) }, 'routes planned');
 
   const meta: ResponseMeta = { id: adapter.newId(), model: chat.model, created: Math.floor(Date.now() / 1000) };
-  if (adapter.inputTokensUpfront) meta.inputTokens = await countRequestTokens(chat);
+  // message_start needs a number before the upstream reports usage: a cheap estimate here (the BPE
+  // tokenizer costs ~60 MB and milliseconds); the final count goes out with message_delta.
+  if (adapter.inputTokensUpfront) meta.inputTokens = estimateTokens(chat);
 
   const controller = new AbortController();
   reply.raw.once('close', () => {
@@ -59,7 +61,7 @@ export async function serveChat(
       if (attempts > 1 || route.via === 'fallback') request.ctx.upstreamModel = route.upstreamModel;
     },
   });
-  const usage = new UsageTracker(chat, meta);
+  const usage = new UsageTracker(chat);
 
   if (!chat.stream) {
     const result = await collect(usage.observe(events));
@@ -206,10 +208,7 @@ class UsageTracker {
   private reported: Usage | undefined;
   private readonly output: string[] = [];
 
-  constructor(
-    private readonly chat: ChatRequest,
-    private readonly meta: ResponseMeta,
-  ) {}
+  constructor(private readonly chat: ChatRequest) {}
 
   async *observe(events: AsyncIterable<ChatEvent>): AsyncIterable<ChatEvent> {
     for await (const event of events) {
@@ -234,7 +233,7 @@ class UsageTracker {
 
   async final(): Promise<Usage> {
     const reported = this.reported;
-    const inputTokens = reported?.inputTokens || this.meta.inputTokens || (await countRequestTokens(this.chat));
+    const inputTokens = reported?.inputTokens || (await countRequestTokens(this.chat));
     const outputTokens = reported?.outputTokens || (await countTextTokens(this.output.join('')));
     return { ...reported, inputTokens, outputTokens };
   }

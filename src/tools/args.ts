@@ -14,8 +14,15 @@ interface AjvLike {
 }
 
 // ajv is CommonJS; its 2020-12 build understands $schema draft 2020-12, prefixItems, $defs...
-const Ajv2020 = createRequire(import.meta.url)('ajv/dist/2020.js') as { default: new (options: object) => AjvLike };
-const ajv = new Ajv2020.default({ strict: false, allErrors: true, validateFormats: false, logger: false });
+// Loaded on the first emulated call: most gateways never validate anything.
+let ajv: AjvLike | undefined;
+function compiler(): AjvLike {
+  if (!ajv) {
+    const Ajv2020 = createRequire(import.meta.url)('ajv/dist/2020.js') as { default: new (options: object) => AjvLike };
+    ajv = new Ajv2020.default({ strict: false, allErrors: true, validateFormats: false, logger: false });
+  }
+  return ajv;
+}
 const validators = new Map<string, Validator | null>();
 
 function validatorFor(schema: Record<string, unknown> | undefined): Validator | null {
@@ -23,7 +30,7 @@ function validatorFor(schema: Record<string, unknown> | undefined): Validator | 
   let validator = validators.get(key);
   if (validator === undefined) {
     try {
-      validator = ajv.compile(trimSchema(schema));
+      validator = compiler().compile(trimSchema(schema));
     } catch {
       validator = null; // a schema ajv cannot compile is not the model's fault: accept any object
     }

@@ -57,15 +57,14 @@ export class OpenAICompatibleProvider implements Provider {
     const onAbort = () => controller.abort(context.signal.reason);
     context.signal.addEventListener('abort', onAbort, { once: true });
     let timeoutReason: GatewayError | undefined;
-    const expire = (error: GatewayError) => () => {
-      timeoutReason = error;
-      controller.abort(error);
+    // Errors are built only when a timer fires: a GatewayError captures a stack, which is not free.
+    const expire = (message: string) => () => {
+      timeoutReason = new GatewayError('timeout', message, { code: 'upstream_timeout' });
+      controller.abort(timeoutReason);
     };
-    const total = setTimeout(expire(new GatewayError('timeout', `Upstream ${this.id}: no complete answer within ${timeouts.totalMs / 1000} s`, { code: 'upstream_timeout' })), timeouts.totalMs);
-    let firstEvent: NodeJS.Timeout | undefined = setTimeout(
-      expire(new GatewayError('timeout', `Upstream ${this.id}: no answer within ${timeouts.firstByteMs / 1000} s`, { code: 'upstream_timeout' })),
-      timeouts.firstByteMs,
-    );
+    const total = setTimeout(expire(`Upstream ${this.id}: no complete answer within ${timeouts.totalMs / 1000} s`), timeouts.totalMs);
+    let firstEvent: NodeJS.Timeout | undefined = setTimeout(expire(`Upstream ${this.id}: no answer within ${timeouts.firstByteMs / 1000} s`), timeouts.firstByteMs);
+    let finished = false;
     const started = performance.now();
     try {
       let response: Dispatcher.ResponseData;
@@ -97,6 +96,7 @@ export class OpenAICompatibleProvider implements Provider {
         firstEvent = undefined;
         yield* completionEvents(parsed);
         this.lastFailure = undefined;
+        finished = true;
         return;
       }
 
@@ -119,12 +119,13 @@ export class OpenAICompatibleProvider implements Provider {
       if (timeoutReason) throw this.failure(timeoutReason, context);
       yield* mapper.end();
       this.lastFailure = undefined;
+      finished = true;
     } finally {
       clearTimeout(total);
       clearTimeout(firstEvent);
       context.signal.removeEventListener('abort', onAbort);
       // Ends the upstream request if the consumer stopped early (client gone, error downstream).
-      if (!controller.signal.aborted) controller.abort();
+      if (!finished && !controller.signal.aborted) controller.abort();
     }
   }
 
