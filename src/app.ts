@@ -27,6 +27,9 @@ import { registerMetricsRoutes } from './admin/metrics.js';
 import { accessFor, protocolFor } from './request-context.js';
 import { Router } from './router.js';
 
+const REQ_PREFIX = `${randomBytes(3).toString('hex')}-`;
+let requestCounter = 0;
+
 export interface GatewayServices {
   store: ConfigStore;
   logs: LogManager;
@@ -48,7 +51,8 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
     // We write our own one-line request log in onResponse (see logRequest).
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
     bodyLimit: startup.server.body_limit,
-    genReqId: () => randomBytes(6).toString('base64url'),
+    // Request ids only need to be unique in this process's logs: a random prefix and a counter.
+    genReqId: () => `${REQ_PREFIX}${(++requestCounter).toString(36)}`,
     // Signed image links carry their URL in the path.
     routerOptions: { maxParamLength: 4096 },
     // Fastify answers 503 to requests arriving while it drains on shutdown.

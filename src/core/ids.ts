@@ -4,11 +4,20 @@ import { randomBytes } from 'node:crypto';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
-/** `prefix` + `length` random alphanumerics (rejection-free: 62 symbols from one byte each, slight bias is fine for ids). */
+// Random bytes are drawn 4 KB at a time: one system call per ~170 ids instead of one per id.
+const POOL_SIZE = 4096;
+let pool = randomBytes(POOL_SIZE);
+let offset = 0;
+
+/** `prefix` + `length` random alphanumerics (62 symbols from one byte each; the slight bias is fine for ids). */
 export function randomId(prefix: string, length = 24): string {
-  const bytes = randomBytes(length);
+  if (offset + length > POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    offset = 0;
+  }
   let out = prefix;
-  for (let i = 0; i < length; i++) out += ALPHABET[bytes[i]! % 62];
+  for (let i = 0; i < length; i++) out += ALPHABET[pool[offset + i]! % 62];
+  offset += length;
   return out;
 }
 

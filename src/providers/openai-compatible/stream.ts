@@ -14,7 +14,11 @@ export async function* readSse(body: AsyncIterable<Buffer | string>): AsyncItera
   const decoder = new StringDecoder('utf8');
   let buffer = '';
   let data: string[] = [];
+  let done = false;
   for await (const chunk of body) {
+    // After [DONE] the body is read to its end rather than abandoned: leaving a for-await early
+    // destroys the stream with an AbortError (a stack trace per request) and drops the socket.
+    if (done) continue;
     buffer += typeof chunk === 'string' ? chunk : decoder.write(chunk);
     let newline: number;
     while ((newline = buffer.indexOf('\n')) >= 0) {
@@ -25,7 +29,10 @@ export async function* readSse(body: AsyncIterable<Buffer | string>): AsyncItera
         if (data.length > 0) {
           const payload = data.join('\n');
           data = [];
-          if (payload === '[DONE]') return;
+          if (payload === '[DONE]') {
+            done = true;
+            break;
+          }
           yield payload;
         }
       } else if (line.startsWith('data:')) {
@@ -34,6 +41,7 @@ export async function* readSse(body: AsyncIterable<Buffer | string>): AsyncItera
       // `event:`, `id:`, `retry:` and `: comments` carry nothing we need.
     }
   }
+  if (done) return;
   buffer += decoder.end();
   if (buffer.startsWith('data:')) data.push(buffer.slice(buffer.charCodeAt(5) === 32 ? 6 : 5).trimEnd());
   if (data.length > 0 && data.join('\n') !== '[DONE]') yield data.join('\n');
