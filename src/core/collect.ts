@@ -16,7 +16,8 @@ export interface ChatResult {
   stopSequence?: string;
 }
 
-export async function collect(events: AsyncIterable<ChatEvent>): Promise<ChatResult> {
+/** `see` may consume events (return false) before they are folded in (usage tracking). */
+export async function collect(events: AsyncIterable<ChatEvent>, see?: (event: ChatEvent) => boolean): Promise<ChatResult> {
   const blocks: ResultBlock[] = [];
   const toolByIndex = new Map<number, Extract<ResultBlock, { type: 'tool_call' }>>();
   let usage: Usage | undefined;
@@ -24,6 +25,7 @@ export async function collect(events: AsyncIterable<ChatEvent>): Promise<ChatRes
   let stopSequence: string | undefined;
 
   for await (const event of events) {
+    if (see && !see(event)) continue;
     const last = blocks[blocks.length - 1];
     switch (event.type) {
       case 'text-delta':

@@ -64,17 +64,18 @@ export async function serveChat(
   const usage = new UsageTracker(chat);
 
   if (!chat.stream) {
-    const result = await collect(usage.observe(events));
+    const result = await collect(events, (event) => usage.see(event));
     result.usage = await usage.final();
     request.ctx.usage = result.usage;
     return reply.send(adapter.encodeResult(result, meta, chat));
   }
 
-  const iterator = usage.observe(events)[Symbol.asyncIterator]();
-  const pending = iterator.next();
+  const iterator = events[Symbol.asyncIterator]();
+  const pending = nextSeen(iterator, usage);
   const server = request.ctx.snapshot.config.server;
   const first = await firstOrTimeout(pending, server.sse_commit_after * 1000);
   if (first !== TIMEOUT && !first.done && first.value.type === 'error') throw first.value.error;
+  // (first events the tracker consumed, such as a leading usage event, were skipped by nextSeen)
 
   const encoder = adapter.createEncoder(meta, chat);
   const body = new SseBody();
@@ -150,6 +151,51 @@ class SseBody extends Readable {
   }
 }
 
+/** The next event the usage tracker lets through (no extra async generator per event). */
+async function nextSeen(iterator: AsyncIterator<ChatEvent>, usage: UsageTracker): Promise<IteratorResult<ChatEvent>> {
+  for (;;) {
+    const step = await iterator.next();
+    if (step.done || usage.see(step.value)) return step;
+  }
+}
+
+/**
+ * One timer for every open stream: a stream whose last write is older than its ping interval gets
+ * a keep-alive. (A timer per stream costs more than the streams themselves at high concurrency.)
+ */
+class Pinger {
+  private readonly streams = new Set<{ body: SseBody; ping: () => string; everyMs: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private tickMs = 1000;
+
+  add(stream: { body: SseBody; ping: () => string; everyMs: number }): void {
+    this.streams.add(stream);
+    const tick = Math.max(50, Math.floor(stream.everyMs / 2));
+    if (!this.timer || tick < this.tickMs) this.restart(Math.min(tick, this.tickMs));
+  }
+
+  delete(stream: { body: SseBody; ping: () => string; everyMs: number }): void {
+    this.streams.delete(stream);
+    if (this.streams.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      this.tickMs = 1000;
+    }
+  }
+
+  private restart(tickMs: number): void {
+    if (this.timer) clearInterval(this.timer);
+    this.tickMs = tickMs;
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      for (const s of this.streams) if (now - s.body.lastPushAt >= s.everyMs) void s.body.write(s.ping());
+    }, tickMs);
+    this.timer.unref();
+  }
+}
+
+const pinger = new Pinger();
+
 async function pump(
   body: SseBody,
   encoder: StreamEncoder,
@@ -160,11 +206,9 @@ async function pump(
   pingEveryMs: number,
   signal: AbortSignal,
 ): Promise<void> {
-  // Pings go out from a timer whenever nothing else was written for a while.
   metrics.inflightStreams.inc();
-  const pinger = setInterval(() => {
-    if (performance.now() - body.lastPushAt >= pingEveryMs) void body.write(encoder.ping());
-  }, Math.max(50, Math.floor(pingEveryMs / 2)));
+  const keepAlive = { body, ping: () => encoder.ping(), everyMs: pingEveryMs };
+  pinger.add(keepAlive);
   try {
     await body.write(encoder.start());
     let next = first;
@@ -180,7 +224,7 @@ async function pump(
       const waiting = body.write(encoder.event(event));
       if (waiting) await waiting;
       if (signal.aborted) return;
-      next = iterator.next();
+      next = nextSeen(iterator, usage);
     }
     if (signal.aborted) return;
     const final = await usage.final();
@@ -194,7 +238,7 @@ async function pump(
     await body.write(encoder.fail(failure));
   } finally {
     metrics.inflightStreams.dec();
-    clearInterval(pinger);
+    pinger.delete(keepAlive);
     if (signal.aborted) void iterator.return?.();
     if (!body.destroyed) body.push(null);
   }
@@ -210,24 +254,24 @@ class UsageTracker {
 
   constructor(private readonly chat: ChatRequest) {}
 
-  async *observe(events: AsyncIterable<ChatEvent>): AsyncIterable<ChatEvent> {
-    for await (const event of events) {
-      switch (event.type) {
-        case 'usage':
-          this.reported = event.usage;
-          continue; // re-emitted once, complete, before the end
-        case 'text-delta':
-        case 'thinking-delta':
-          this.output.push(event.text);
-          break;
-        case 'tool-call-delta':
-          this.output.push(event.argumentsDelta);
-          break;
-        case 'tool-call-start':
-          this.output.push(event.name);
-          break;
-      }
-      yield event;
+  /** Note one event; false for events the pipeline consumes here (usage, re-emitted at the end). */
+  see(event: ChatEvent): boolean {
+    switch (event.type) {
+      case 'usage':
+        this.reported = event.usage;
+        return false;
+      case 'text-delta':
+      case 'thinking-delta':
+        this.output.push(event.text);
+        return true;
+      case 'tool-call-delta':
+        this.output.push(event.argumentsDelta);
+        return true;
+      case 'tool-call-start':
+        this.output.push(event.name);
+        return true;
+      default:
+        return true;
     }
   }
 
