@@ -3,9 +3,7 @@
 // (docs/tool-emulation.md); each agent must write a file, run a command that reads it, and answer
 // with what it printed. The test checks the files, the answers, and that the tool instructions went
 // to Gemini once per conversation (later turns carry only the new tool result).
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,33 +11,13 @@ import { renderCall } from '../../src/tools/format.js';
 import { FakeGemini, PSID, PSIDTS, type GenerateRequest } from '../fakes/gemini-web.js';
 import { FakeUpstream, textChunks } from '../fakes/openai-upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-
-const BIN = path.resolve('.cache/e2e-clients/node_modules/.bin');
-const CLAUDE = path.join(BIN, 'claude');
-const CODEX = path.join(BIN, 'codex');
-const AVAILABLE = existsSync(CLAUDE) && existsSync(CODEX);
-if (!AVAILABLE && process.env.CI) throw new Error('e2e clients missing: run `node scripts/e2e-clients.mjs`');
+import { AVAILABLE, CLAUDE, codexExec, codexHome, finalAgentMessage, run } from './agents-helpers.js';
 
 const TOKEN = 'e2e-emulated-token-0123456789';
 let gemini: FakeGemini;
 let textOnly: FakeUpstream;
 let t: TestGateway;
 let root: string;
-
-function run(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env: { PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, TERM: 'dumb', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** The three steps of the task, decided from what the model was just told. */
 function nextStep(told: string, steps: { write: () => string; read: () => string; answer: (output: string) => string; readTool: string }): string {
@@ -141,43 +119,9 @@ describe.skipIf(!AVAILABLE)('Claude Code with emulated tools', () => {
   }, 200_000);
 });
 
-async function codexHome(name: string, model: string): Promise<string> {
-  const home = path.join(root, name);
-  await mkdir(home, { recursive: true });
-  const models = await run(CODEX, ['debug', 'models'], home, { HOME: home, CODEX_HOME: home });
-  const base = (JSON.parse(models.stdout) as { models: Array<Record<string, unknown>> }).models.find((m) => m.slug === 'gpt-5.5')!;
-  await writeFile(path.join(home, 'gw-catalog.json'), JSON.stringify({ models: [{ ...base, slug: model, display_name: model, supports_search_tool: false, apply_patch_tool_type: null }] }));
-  await writeFile(
-    path.join(home, 'config.toml'),
-    [
-      `model = "${model}"`,
-      'model_provider = "gw"',
-      'model_catalog_json = "gw-catalog.json"',
-      'web_search = "disabled"',
-      '[model_providers.gw]',
-      'name = "Gateway"',
-      `base_url = "${t.gw.url}/v1"`,
-      'env_key = "GW_API_KEY"',
-      'request_max_retries = 1',
-      'stream_max_retries = 1',
-      'stream_idle_timeout_ms = 30000',
-      '[analytics]',
-      'enabled = false',
-      '[features]',
-      'plugins = false',
-      'remote_plugin = false',
-      'apps = false',
-      'goals = false',
-      '[agents]',
-      'enabled = false',
-    ].join('\n'),
-  );
-  return home;
-}
-
 describe.skipIf(!AVAILABLE)('Codex with emulated tools on Gemini web', () => {
   it('writes a file with exec_command, reads it back, answers with what it printed', async () => {
-    const home = await codexHome('codex-gemini-home', 'gemini-3-pro');
+    const home = await codexHome(path.join(root, 'codex-gemini-home'), 'gemini-3-pro', t.gw.url, { apply_patch_tool_type: null });
     const work = path.join(root, 'codex-gemini-work');
     await mkdir(work, { recursive: true });
     const text = 'hello from codex via gemini';
@@ -194,19 +138,10 @@ describe.skipIf(!AVAILABLE)('Codex with emulated tools on Gemini web', () => {
       return { final: { text: turn === 1 ? steps.write() : turn === 2 ? steps.read() : nextStep(request.prompt, steps) } };
     };
     const before = gemini.generates.length;
-    const result = await run(CODEX, ['exec', '--skip-git-repo-check', '--ephemeral', '--json', '-s', 'workspace-write', 'Write the note, read it back, tell me what it printed.'], work, {
-      HOME: home,
-      CODEX_HOME: home,
-      GW_API_KEY: TOKEN,
-    });
+    const result = await codexExec(home, work, 'Write the note, read it back, tell me what it printed.', TOKEN);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     expect(await readFile(path.join(work, 'note.txt'), 'utf8')).toBe(text);
-    const messages = result.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { type: string; item?: { type: string; text?: string } })
-      .filter((e) => e.type === 'item.completed' && e.item?.type === 'agent_message');
-    expect(messages.at(-1)?.item?.text).toBe(`It printed: ${text}`);
+    expect(finalAgentMessage(result.stdout)).toBe(`It printed: ${text}`);
     const turns = gemini.generates.slice(before);
     // eslint-disable-next-line no-console
     console.log(`Codex on Gemini, prompt chars sent upstream per turn: ${turns.map((g) => g.prompt.length).join(', ')}`);

@@ -1,48 +1,19 @@
 // The real coding agents (Claude Code 2.1.197, Codex 0.171.0) against the gateway on loopback,
 // with a fake OpenAI-compatible upstream that answers with native tool calls. Each agent must
 // finish a task that needs a tool call: the test checks the file on disk and the final answer.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeUpstream, textChunks, toolCallChunks, type Received } from '../fakes/openai-upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-
-const BIN = path.resolve('.cache/e2e-clients/node_modules/.bin');
-const CLAUDE = path.join(BIN, 'claude');
-const CODEX = path.join(BIN, 'codex');
-const AVAILABLE = existsSync(CLAUDE) && existsSync(CODEX);
-if (!AVAILABLE && process.env.CI) throw new Error('e2e clients missing: run `node scripts/e2e-clients.mjs`');
+import { AVAILABLE, CLAUDE, codexExec, codexHome, finalAgentMessage, run } from './agents-helpers.js';
 
 const TOKEN = 'e2e-gateway-token-0123456789';
 const MODEL = 'gw-model';
 let upstream: FakeUpstream;
 let t: TestGateway;
 let root: string;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], options: { cwd: string; env: Record<string, string>; timeoutMs: number }): Promise<Run> {
-  return new Promise((resolve) => {
-    // A clean environment, like `env -i`: nothing of this machine's config leaks into the agent.
-    const child = spawn(command, args, { cwd: options.cwd, env: { PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, TERM: 'dumb', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** The last message the upstream saw, and whether it was a tool result. */
 function lastMessage(request: Received): { role: string; content: unknown } | undefined {
@@ -86,17 +57,13 @@ describe.skipIf(!AVAILABLE)('Claude Code 2.1.197 through the gateway', () => {
       return { sse: textChunks('ok') };
     };
     const before = upstream.chats.length;
-    const result = await run(CLAUDE, ['-p', 'Create hello.txt with the agreed content, then tell me you are done.', '--output-format', 'json', '--allowedTools', 'Write'], {
-      cwd: work,
-      timeoutMs: 120_000,
-      env: {
-        HOME: home,
-        ANTHROPIC_BASE_URL: t.gw.url,
-        ANTHROPIC_API_KEY: TOKEN,
-        ANTHROPIC_MODEL: MODEL,
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        CLAUDE_CODE_MAX_RETRIES: '1',
-      },
+    const result = await run(CLAUDE, ['-p', 'Create hello.txt with the agreed content, then tell me you are done.', '--output-format', 'json', '--allowedTools', 'Write'], work, {
+      HOME: home,
+      ANTHROPIC_BASE_URL: t.gw.url,
+      ANTHROPIC_API_KEY: TOKEN,
+      ANTHROPIC_MODEL: MODEL,
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      CLAUDE_CODE_MAX_RETRIES: '1',
     });
     expect(result.code, result.stderr + result.stdout).toBe(0);
     const answer = JSON.parse(result.stdout) as { result: string; is_error: boolean; num_turns: number };
@@ -110,66 +77,12 @@ describe.skipIf(!AVAILABLE)('Claude Code 2.1.197 through the gateway', () => {
   }, 150_000);
 });
 
-async function codexHome(name: string): Promise<string> {
-  const home = path.join(root, name);
-  await mkdir(home, { recursive: true });
-  // A catalog entry for our model name (copied from Codex's own gpt-5.5), so Codex sends plain
-  // function tools plus the freeform apply_patch, not the newest hosted / namespace tools.
-  const models = await run(CODEX, ['debug', 'models'], { cwd: home, timeoutMs: 60_000, env: { HOME: home, CODEX_HOME: home } });
-  const catalog = JSON.parse(models.stdout) as { models: Array<Record<string, unknown>> };
-  const base = catalog.models.find((m) => m.slug === 'gpt-5.5');
-  if (!base) throw new Error('gpt-5.5 not in the Codex catalog');
-  await writeFile(path.join(home, 'gw-catalog.json'), JSON.stringify({ models: [{ ...base, slug: MODEL, display_name: 'Gateway model', supports_search_tool: false }] }));
-  await writeFile(
-    path.join(home, 'config.toml'),
-    [
-      `model = "${MODEL}"`,
-      'model_provider = "gw"',
-      'model_catalog_json = "gw-catalog.json"',
-      'web_search = "disabled"',
-      '[model_providers.gw]',
-      'name = "Gateway"',
-      `base_url = "${t.gw.url}/v1"`,
-      'env_key = "GW_API_KEY"',
-      'wire_api = "responses"',
-      'request_max_retries = 1',
-      'stream_max_retries = 1',
-      'stream_idle_timeout_ms = 30000',
-      '[analytics]',
-      'enabled = false',
-      '[features]',
-      'plugins = false',
-      'remote_plugin = false',
-      'apps = false',
-      'goals = false',
-      '[agents]',
-      'enabled = false',
-    ].join('\n'),
-  );
-  return home;
-}
-
-function codexExec(home: string, work: string, prompt: string): Promise<Run> {
-  return run(CODEX, ['exec', '--skip-git-repo-check', '--ephemeral', '--json', '-s', 'workspace-write', prompt], {
-    cwd: work,
-    timeoutMs: 120_000,
-    env: { HOME: home, CODEX_HOME: home, GW_API_KEY: TOKEN },
-  });
-}
-
-function finalAgentMessage(jsonl: string): string | undefined {
-  let message: string | undefined;
-  for (const line of jsonl.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const event = JSON.parse(line) as { type: string; item?: { type: string; text?: string } };
-    if (event.type === 'item.completed' && event.item?.type === 'agent_message') message = event.item.text;
-  }
-  return message;
-}
+const homeFor = (name: string) => codexHome(path.join(root, name), MODEL, t.gw.url);
+const exec = (home: string, work: string, prompt: string) => codexExec(home, work, prompt, TOKEN);
 
 describe.skipIf(!AVAILABLE)('Codex 0.171.0 through the gateway', () => {
   it('runs a shell command (exec_command) that writes a file, then answers', async () => {
-    const home = await codexHome('codex-home-exec');
+    const home = await homeFor('codex-home-exec');
     const work = path.join(root, 'codex-work-exec');
     await mkdir(work, { recursive: true });
     upstream.handler = (request) => {
@@ -178,14 +91,14 @@ describe.skipIf(!AVAILABLE)('Codex 0.171.0 through the gateway', () => {
       if (toolNames(request).includes('exec_command')) return { sse: toolCallChunks('exec_command', { cmd: "printf 'hello from codex' > out.txt" }, 'call_exec1') };
       return { sse: textChunks('ok') };
     };
-    const result = await codexExec(home, work, 'Write hello from codex into out.txt using the shell, then confirm.');
+    const result = await exec(home, work, 'Write hello from codex into out.txt using the shell, then confirm.');
     expect(result.code, result.stderr + result.stdout).toBe(0);
     expect(await readFile(path.join(work, 'out.txt'), 'utf8')).toBe('hello from codex');
     expect(finalAgentMessage(result.stdout)).toBe('The command ran and out.txt is written.');
   }, 150_000);
 
   it('applies a patch with the freeform apply_patch tool (custom tool round trip)', async () => {
-    const home = await codexHome('codex-home-patch');
+    const home = await homeFor('codex-home-patch');
     const work = path.join(root, 'codex-work-patch');
     await mkdir(work, { recursive: true });
     const patch = '*** Begin Patch\n*** Add File: patched.txt\n+patched through the gateway\n*** End Patch\n';
@@ -199,7 +112,7 @@ describe.skipIf(!AVAILABLE)('Codex 0.171.0 through the gateway', () => {
       }
       return { sse: textChunks('ok') };
     };
-    const result = await codexExec(home, work, 'Create patched.txt with apply_patch, then confirm.');
+    const result = await exec(home, work, 'Create patched.txt with apply_patch, then confirm.');
     expect(result.code, result.stderr + result.stdout).toBe(0);
     expect(sawCustomTool).toBe(true);
     expect(await readFile(path.join(work, 'patched.txt'), 'utf8')).toBe('patched through the gateway\n');
