@@ -1,7 +1,6 @@
 // Collects a ChatEvent stream into one result, for non-streaming responses: the same events a
 // stream would carry, folded in order. An `error` event (or a thrown error) rejects.
 
-import { GatewayError } from './gateway-error.js';
 import type { ChatEvent, FinishReason, Usage } from './types.js';
 
 export type ResultBlock =
@@ -75,8 +74,4 @@ export async function collect(events: AsyncIterable<ChatEvent>, see?: (event: Ch
   if (usage) result.usage = usage;
   if (stopSequence !== undefined) result.stopSequence = stopSequence;
   return result;
-}
-
-export function assertNever(value: never): never {
-  throw new GatewayError('internal', `unexpected value ${JSON.stringify(value)}`);
 }

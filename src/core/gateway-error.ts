@@ -55,7 +55,3 @@ export class GatewayError extends Error {
     );
   }
 }
-
-export function isGatewayError(value: unknown): value is GatewayError {
-  return value instanceof GatewayError;
-}

@@ -23,7 +23,6 @@ export function randomId(prefix: string, length = 24): string {
 
 export const ids = {
   anthropicMessage: () => randomId('msg_'),
-  anthropicToolUse: () => randomId('toolu_'),
   chatCompletion: () => randomId('chatcmpl-'),
   toolCall: () => randomId('call_'),
   response: () => randomId('resp_'),

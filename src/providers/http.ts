@@ -29,14 +29,3 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   if (ENV_PROXY_VARS.some((name) => process.env[name])) return new EnvHttpProxyAgent(common);
   return new Agent(common);
 }
-
-/** Proxy URLs may carry credentials: show only scheme, host and port. */
-export function describeProxy(proxy: string | undefined): string | null {
-  if (!proxy) return null;
-  try {
-    const url = new URL(proxy);
-    return `${url.protocol}//${url.hostname}${url.port ? `:${url.port}` : ''}`;
-  } catch {
-    return 'invalid proxy URL';
-  }
-}
