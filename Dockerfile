@@ -18,6 +18,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+COPY admin-ui ./admin-ui
 COPY config/config.example.yaml ./config.example.yaml
 # The node image's "node" user is uid 1000: it owns only the writable volumes.
 RUN mkdir -p /app/config /app/cookies /app/logs && chown 1000:1000 /app/cookies /app/logs

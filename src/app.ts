@@ -24,6 +24,8 @@ import { registerCookieRoutes } from './admin/cookies.js';
 import { registerImageRoutes } from './images.js';
 import { metrics, RequestRing } from './metrics.js';
 import { registerMetricsRoutes } from './admin/metrics.js';
+import { registerRoutingTable } from './admin/routing.js';
+import { registerConsole } from './admin/console.js';
 import { accessFor, protocolFor } from './request-context.js';
 import { Router } from './router.js';
 
@@ -104,6 +106,8 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   registerAdminRoutes(app, { store, logs, providers });
   registerCookieRoutes(app, providers);
   registerMetricsRoutes(app, providers, ring);
+  registerRoutingTable(app, router, providers);
+  registerConsole(app);
   registerImageRoutes(app, providers);
   return app;
 }

@@ -33,6 +33,29 @@ export function registerCookieRoutes(app: FastifyInstance, providers: ProviderRe
 
   app.get('/admin/cookies/status', async () => ({ accounts: gemini(providers).status() }));
 
+  // Check pasted cookies without saving them (the console shows the result before "Save").
+  app.post<{ Querystring: { account?: string } }>('/admin/cookies/check', async (request) => {
+    const target = account(gemini(providers), request.query.account);
+    if (request.body === undefined || request.body === null || request.body === '') throw new GatewayError('invalid_request', 'Send the cookies in the body', { code: 'invalid_cookies' });
+    return { status: 'valid', account: target.name, ...(await target.checkCookies(request.body)) };
+  });
+
+  // A one-line prompt through one account.
+  app.post<{ Querystring: { account?: string; model?: string } }>('/admin/cookies/test', async (request) => {
+    const provider = gemini(providers);
+    const target = account(provider, request.query.account);
+    const model = request.query.model ?? request.ctx.snapshot.config.gemini.models[0] ?? 'gemini-3-flash';
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 60_000);
+    try {
+      const started = Date.now();
+      const answer = await provider.probe(target.name, model, controller.signal);
+      return { status: 'ok', account: target.name, model, answer, ms: Date.now() - started };
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
   app.post<{ Querystring: { account?: string } }>('/admin/cookies/rotate', async (request) => {
     const target = account(gemini(providers), request.query.account);
     return { account: target.name, rotation: await target.rotate() };

@@ -127,14 +127,7 @@ export class Account {
 
   /** Validate new cookies with a real session before swapping; the old ones stay on failure. */
   async replaceCookies(input: unknown): Promise<void> {
-    const set = parseCookieInput(input);
-    const session = this.newSession(set);
-    try {
-      await session.init();
-    } catch (error) {
-      await session.close();
-      throw new GeminiError('invalid_request', `These cookies do not open a Gemini session (${(error as Error).message}); the old cookies were kept`, 'none', { code: 'invalid_cookies' });
-    }
+    const { set, session } = await this.openWith(input);
     set.updatedAt = new Date().toISOString();
     await saveCookieFile(this.cookiePath, set);
     const old = this.session;
@@ -143,6 +136,32 @@ export class Account {
     this.useCookies(set);
     this.lastError = undefined;
     void old?.close();
+  }
+
+  /** What pasted cookies would give, without saving them: the account status and its models. */
+  async checkCookies(input: unknown): Promise<{ psid: string | null; psidts: string | null; account_status: number | null; models: string[] }> {
+    const { set, session } = await this.openWith(input);
+    const result = {
+      psid: mask(set.cookies[PSID]),
+      psidts: mask(set.cookies[PSIDTS]),
+      account_status: session.accountStatus ?? null,
+      models: session.models.map((m) => m.display || m.id),
+    };
+    await session.close();
+    return result;
+  }
+
+  /** Parse any cookie format and open a session with it (Google must accept the cookies). */
+  private async openWith(input: unknown): Promise<{ set: CookieSet; session: GeminiSession }> {
+    const set = parseCookieInput(input);
+    const session = this.newSession(set);
+    try {
+      await session.init();
+    } catch (error) {
+      await session.close();
+      throw new GeminiError('invalid_request', `These cookies do not open a Gemini session (${(error as Error).message}); the old cookies were kept`, 'none', { code: 'invalid_cookies' });
+    }
+    return { set, session };
   }
 
   /** Rotate __Secure-1PSIDTS and persist it; a rotation without a new value is reported, not hidden. */

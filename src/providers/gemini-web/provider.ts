@@ -140,6 +140,25 @@ export class GeminiWebProvider implements Provider {
     throw lastError ?? new GeminiError('upstream_unavailable', 'No Gemini account could answer');
   }
 
+  /** One short prompt through one account (the console's "test" button). */
+  async probe(accountName: string, model: string, signal: AbortSignal): Promise<string> {
+    await this.loading;
+    const account = this.accounts.get(accountName);
+    if (!account) throw new GatewayError('not_found', `No Gemini account named "${accountName}"`, { code: 'unknown_account' });
+    const request: ChatRequest = { model, system: [], messages: [{ role: 'user', content: [{ type: 'text', text: 'Reply with the single word OK.' }] }], tools: [], toolChoice: { type: 'auto' }, stream: true };
+    const context: ProviderCallContext = { upstreamModel: model, signal, log: this.log, requestId: 'probe' };
+    let text = '';
+    try {
+      for await (const event of this.attempt(request, context, { account }, { ...this.config, conversations: { ...this.config.conversations, reuse: false } })) {
+        if (event.type === 'text-delta') text += event.text;
+      }
+    } catch (error) {
+      if (error instanceof GeminiError) account.mark(error.effect, error);
+      throw error;
+    }
+    return text.trim();
+  }
+
   /** Why no account can serve: resting ones give a 429 with the time until the first is back. */
   private noAccount(): GeminiError {
     if (this.accounts.size === 0) return new GeminiError('upstream_unavailable', 'No Gemini account is configured', 'none', { code: 'no_usable_account' });

@@ -1,0 +1,23 @@
+// The admin web console: static files from admin-ui/ (no build step, no CDN), served at /admin/.
+// The page itself is public and holds nothing secret; every API call it makes carries the admin
+// token the operator typed (kept in sessionStorage, sent as Bearer; no cookies, so no CSRF hole).
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'admin-ui');
+const FILES: Record<string, string> = { 'index.html': 'text/html; charset=utf-8', 'app.js': 'text/javascript; charset=utf-8', 'style.css': 'text/css; charset=utf-8' };
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+export function registerConsole(app: FastifyInstance): void {
+  // Read once at start: a handful of small files.
+  const cache = new Map(Object.keys(FILES).map((name) => [name, readFileSync(path.join(ROOT, name))]));
+  const send = (name: string) => async (_request: unknown, reply: import('fastify').FastifyReply) =>
+    reply.header('content-type', FILES[name]!).header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').header('cache-control', 'no-cache').send(cache.get(name));
+  app.get('/admin', { config: { access: 'public' } }, async (_request, reply) => reply.redirect('/admin/'));
+  app.get('/admin/', { config: { access: 'public' } }, send('index.html'));
+  app.get('/admin/ui/app.js', { config: { access: 'public' } }, send('app.js'));
+  app.get('/admin/ui/style.css', { config: { access: 'public' } }, send('style.css'));
+}
