@@ -12,8 +12,14 @@ const FILES: Record<string, string> = { 'index.html': 'text/html; charset=utf-8'
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export function registerConsole(app: FastifyInstance): void {
-  // Read once at start: a handful of small files.
-  const cache = new Map(Object.keys(FILES).map((name) => [name, readFileSync(path.join(ROOT, name))]));
+  // Read once at start: a handful of small files. A build without them still runs, without a console.
+  let cache: Map<string, Buffer>;
+  try {
+    cache = new Map(Object.keys(FILES).map((name) => [name, readFileSync(path.join(ROOT, name))]));
+  } catch (error) {
+    app.log.warn({ err: (error as Error).message }, 'admin console files not found: /admin/ is disabled');
+    return;
+  }
   const send = (name: string) => async (_request: unknown, reply: import('fastify').FastifyReply) =>
     reply.header('content-type', FILES[name]!).header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').header('cache-control', 'no-cache').send(cache.get(name));
   app.get('/admin', { config: { access: 'public' } }, async (_request, reply) => reply.redirect('/admin/'));
