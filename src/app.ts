@@ -27,6 +27,7 @@ import { registerMetricsRoutes } from './admin/metrics.js';
 import { registerRoutingTable } from './admin/routing.js';
 import { registerConsole } from './admin/console.js';
 import { accessFor, protocolFor } from './request-context.js';
+import { RateLimiter } from './rate-limit.js';
 import { Router } from './router.js';
 
 const REQ_PREFIX = `${randomBytes(3).toString('hex')}-`;
@@ -62,6 +63,13 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   });
 
   app.decorateRequest('ctx', undefined as never);
+  // Every route's method, path and access class, for audits (a test checks no route is open).
+  const routes: Array<{ method: string; url: string; access: string }> = [];
+  app.decorate('gatewayRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, access: accessFor(route.url, route.config?.access) });
+  });
+  const limiter = new RateLimiter();
   // Upstream sockets close after the server has drained (in-flight streams finish first).
   app.addHook('onClose', async () => providers.close?.());
   trackInflight(app);
@@ -74,6 +82,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
       access: accessFor(request.url, declared?.access),
     };
     request.ctx.tokenName = authenticate(request.ctx.access, request.headers, request.ctx.snapshot.config.auth).tokenName;
+    if (request.ctx.access === 'client') limiter.take(request.ctx.tokenName, request.ctx.snapshot.config.auth.rate_limit);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {

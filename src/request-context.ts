@@ -27,6 +27,9 @@ declare module 'fastify' {
   interface FastifyRequest {
     ctx: RequestContext;
   }
+  interface FastifyInstance {
+    gatewayRoutes: Array<{ method: string; url: string; access: string }>;
+  }
   interface FastifyContextConfig {
     /** Who may call the route; default: `admin` under /admin, else `client`. */
     access?: Access;

@@ -133,6 +133,8 @@ export const configSchema = z.strictObject({
       tokens: z.array(namedToken).default([]),
       /** When set, /admin/* accepts only this token; otherwise any client token works there. */
       admin_token: nonEmptyOptional,
+      /** Requests per minute allowed per client token (0 = unlimited); bursts up to one minute's worth. */
+      rate_limit: z.number().int().min(0).max(1_000_000).default(0),
     })
     .prefault({}),
   logging: z
