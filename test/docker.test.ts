@@ -142,6 +142,6 @@ describe('compose files', () => {
   it('limits the Pi variant to 512 MB and one CPU with a heap sized for it', () => {
     const gw = rpi.services['gemini-gateway']!;
     expect(gw.deploy).toEqual({ resources: { limits: { memory: '512M', cpus: '1.0' } } });
-    expect((gw.environment as Record<string, string>).NODE_OPTIONS).toBe('--max-old-space-size=256');
+    expect((gw.environment as Record<string, string>).NODE_OPTIONS).toBe('--max-old-space-size=256 --max-semi-space-size=4');
   });
 });

@@ -107,13 +107,15 @@ describe('files', () => {
     const module = path.resolve('dist/providers/gemini-web/cookies.js');
     await writeFile(
       writer,
-      `import { saveCookieFile } from ${JSON.stringify(module)};\nconst sets = ${JSON.stringify([a, b])};\nfor (let i = 0; ; i++) await saveCookieFile(${JSON.stringify(file)}, { cookies: sets[i % 2] });\n`,
+      `import { saveCookieFile } from ${JSON.stringify(module)};\nconst sets = ${JSON.stringify([a, b])};\nfor (let i = 0; ; i++) {\n  await saveCookieFile(${JSON.stringify(file)}, { cookies: sets[i % 2] });\n  if (i === 1) process.send('writing');\n}\n`,
     );
     const seen = new Set<string>();
     try {
       for (let round = 0; round < 15; round++) {
-        const child = fork(writer, [], { stdio: 'ignore' });
-        await new Promise((r) => setTimeout(r, 30 + Math.random() * 70));
+        const child = fork(writer, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+        // Kill at a random moment once the rewrites are under way (start-up time varies with load).
+        await new Promise((r) => child.once('message', r));
+        await new Promise((r) => setTimeout(r, Math.random() * 20));
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
         const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;

@@ -125,6 +125,7 @@ async function firstOrTimeout<T>(promise: Promise<T>, ms: number): Promise<T | t
 /** A readable SSE body the pump pushes into; waits for demand so a slow client is not buffered without bound. */
 class SseBody extends Readable {
   private wake: (() => void) | undefined;
+  private waiting: Promise<void> | undefined;
   lastPushAt = performance.now();
 
   constructor() {
@@ -143,11 +144,23 @@ class SseBody extends Readable {
     callback(error);
   }
 
+  /** True while the client has not read what is queued: no keep-alive is needed (or useful) then. */
+  get backedUp(): boolean {
+    return this.waiting !== undefined;
+  }
+
+  /** Resolves once the client wants more. Every writer (the pump and the pinger) shares one wait, so
+   * a ping pushed while the pump waits cannot take its wake-up. */
   write(chunk: string): Promise<void> | undefined {
     if (!chunk || this.destroyed) return undefined;
     this.lastPushAt = performance.now();
     if (this.push(chunk)) return undefined;
-    return new Promise((resolve) => (this.wake = resolve));
+    return (this.waiting ??= new Promise<void>((resolve) => {
+      this.wake = () => {
+        this.waiting = undefined;
+        resolve();
+      };
+    }));
   }
 }
 
@@ -188,7 +201,7 @@ class Pinger {
     this.tickMs = tickMs;
     this.timer = setInterval(() => {
       const now = performance.now();
-      for (const s of this.streams) if (now - s.body.lastPushAt >= s.everyMs) void s.body.write(s.ping());
+      for (const s of this.streams) if (now - s.body.lastPushAt >= s.everyMs && !s.body.backedUp) void s.body.write(s.ping());
     }, tickMs);
     this.timer.unref();
   }
