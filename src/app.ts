@@ -16,7 +16,6 @@ import { registerAnthropicRoutes } from './protocols/anthropic/route.js';
 import { registerModelRoutes } from './protocols/models.js';
 import { registerChatRoutes } from './protocols/openai-chat/route.js';
 import { registerResponsesRoutes } from './protocols/openai-responses/route.js';
-import { ResponseStore } from './protocols/openai-responses/store.js';
 import type { ProviderRegistry } from './providers/provider.js';
 import { ConfiguredProviders } from './providers/registry.js';
 import type { SecretRegistry } from './secrets.js';
@@ -29,6 +28,8 @@ import { registerConsole } from './admin/console.js';
 import { accessFor, protocolFor } from './request-context.js';
 import { RateLimiter } from './rate-limit.js';
 import { Router } from './router.js';
+import { SharedState } from './state/shared-state.js';
+import type { Message } from './core/types.js';
 
 const REQ_PREFIX = `${randomBytes(3).toString('hex')}-`;
 let requestCounter = 0;
@@ -37,15 +38,16 @@ export interface GatewayServices {
   store: ConfigStore;
   logs: LogManager;
   providers?: ProviderRegistry;
-  /** Stored responses for previous_response_id (shared across app rebuilds). */
-  responses?: ResponseStore;
+  /** Where conversations and stored Responses live (in memory, or Redis shared by replicas). */
+  state?: SharedState;
   /** Secret values to scrub from logs (cookies of Gemini accounts join the config's tokens). */
   secrets?: SecretRegistry;
 }
 
 export async function buildApp(services: GatewayServices): Promise<FastifyInstance> {
   const { store, logs } = services;
-  const providers = services.providers ?? new ConfiguredProviders(store, { log: logs.module('providers'), ...(services.secrets ? { secrets: services.secrets } : {}) });
+  const state = services.state ?? SharedState.memory();
+  const providers = services.providers ?? new ConfiguredProviders(store, { log: logs.module('providers'), state, ...(services.secrets ? { secrets: services.secrets } : {}) });
   const startup = store.current().config;
 
   const app = Fastify({
@@ -111,7 +113,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   registerModelRoutes(app, router);
   registerAnthropicRoutes(app, { router });
   registerChatRoutes(app, { router });
-  registerResponsesRoutes(app, { router, store: services.responses ?? new ResponseStore() });
+  registerResponsesRoutes(app, { router, store: state.store<Message[]>('responses', 256, 60 * 60 * 1000) });
   registerAdminRoutes(app, { store, logs, providers });
   registerCookieRoutes(app, providers);
   registerMetricsRoutes(app, providers, ring);

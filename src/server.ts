@@ -12,6 +12,7 @@ import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
 import { drain, type DrainResult } from './lifecycle.js';
 import { LogManager } from './logging.js';
 import type { ProviderRegistry } from './providers/provider.js';
+import { SharedState } from './state/shared-state.js';
 import { SecretRegistry } from './secrets.js';
 
 export class ConfigError extends Error {
@@ -74,7 +75,9 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     await logs.apply(next.config.logging);
   });
 
-  const app = await buildApp({ store, logs, secrets, ...(options.providers ? { providers: options.providers } : {}) });
+  // Restart-only: replicas share conversations and stored Responses through Redis when configured.
+  const state = config.state.redis_url ? await SharedState.redis(config.state.redis_url, config.state.key_prefix, logs.module('state')) : SharedState.memory();
+  const app = await buildApp({ store, logs, secrets, state, ...(options.providers ? { providers: options.providers } : {}) });
   await app.listen({ host, port: config.server.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -101,6 +104,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         watcher?.close();
         const result = await drain(app, timeoutMs);
         log.info(result, result.forced ? 'shutdown: drain timed out, open connections cut' : 'shutdown: drained');
+        await state.close();
         logs.close();
         return result;
       })();

@@ -10,6 +10,8 @@ export function maskedConfig(config: GatewayConfig): unknown {
   auth.admin_token = mask(config.auth.admin_token);
   auth.tokens = config.auth.tokens.map((t) => (typeof t === 'string' ? mask(t) : { name: t.name, token: mask(t.token) }));
   (copy.g4f as Record<string, unknown>).api_key = mask(config.g4f.api_key);
+  copy.openai_compatible = config.openai_compatible.map((u) => ({ ...u, api_key: mask(u.api_key) })) as never;
+  (copy.state as Record<string, unknown>).redis_url = maskUrlPassword(config.state.redis_url);
   return copy;
 }
 
@@ -17,5 +19,24 @@ export function maskedConfig(config: GatewayConfig): unknown {
 export function configSecrets(config: GatewayConfig): string[] {
   const out: Array<string | undefined> = [config.auth.bearer_token, config.auth.admin_token, config.g4f.api_key];
   for (const t of config.auth.tokens) out.push(typeof t === 'string' ? t : t.token);
+  for (const u of config.openai_compatible) out.push(u.api_key);
+  out.push(urlPassword(config.state.redis_url));
   return out.filter((v): v is string => !!v);
+}
+
+function urlPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** redis://user:secret@host -> redis://user:****@host */
+function maskUrlPassword(url: string | undefined): string | undefined {
+  if (!url || !urlPassword(url)) return url;
+  const parsed = new URL(url);
+  parsed.password = '****';
+  return parsed.toString();
 }

@@ -256,6 +256,14 @@ export const configSchema = z.strictObject({
       public: z.boolean().default(false),
     })
     .prefault({}),
+  state: z
+    .strictObject({
+      /** Share conversations and stored Responses between replicas through this Redis; null = in memory. */
+      redis_url: nonEmptyOptional,
+      /** Prefix of every key the gateway writes to Redis (several gateways can share one server). */
+      key_prefix: z.string().min(1).default('gemini-gateway:'),
+    })
+    .prefault({}),
   routing: z
     .strictObject({
       /** Requested name (glob) -> model to use instead, e.g. `claude-sonnet-*: gemini-3-pro`. */
@@ -272,4 +280,4 @@ export type GatewayConfig = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Keys that only take effect after a restart (the listening socket and its limits). */
-export const RESTART_ONLY_KEYS = ['server.host', 'server.port', 'server.body_limit'] as const;
+export const RESTART_ONLY_KEYS = ['server.host', 'server.port', 'server.body_limit', 'state.redis_url', 'state.key_prefix'] as const;

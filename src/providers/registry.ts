@@ -7,6 +7,8 @@ import type { ConfigStore } from '../config/store.js';
 import { SecretRegistry } from '../secrets.js';
 import { GeminiWebProvider } from './gemini-web/provider.js';
 import { OpenAICompatibleProvider, type OpenAICompatibleSettings } from './openai-compatible/provider.js';
+import { SharedState } from '../state/shared-state.js';
+import type { StoredConversation } from './gemini-web/conversations.js';
 import type { Provider, ProviderLog, ProviderRegistry } from './provider.js';
 
 type Upstream = GatewayConfig['openai_compatible'][number];
@@ -50,11 +52,14 @@ const SILENT: ProviderLog = { debug() {}, info() {}, warn() {}, error() {} };
 export interface RegistryDeps {
   secrets?: SecretRegistry;
   log?: ProviderLog;
+  /** Conversations shared between replicas (in memory by default). */
+  state?: SharedState;
 }
 
 export class ConfiguredProviders implements ProviderRegistry {
   private readonly running = new Map<string, { key: string; provider: Provider }>();
   private gemini: GeminiWebProvider | undefined;
+  private readonly state: SharedState;
   private snapshot: Provider[] = [];
   private readonly secrets: SecretRegistry;
   private readonly log: ProviderLog;
@@ -64,6 +69,7 @@ export class ConfiguredProviders implements ProviderRegistry {
   constructor(store: ConfigStore, deps: RegistryDeps = {}) {
     this.secrets = deps.secrets ?? new SecretRegistry();
     this.log = deps.log ?? SILENT;
+    this.state = deps.state ?? SharedState.memory();
     this.apply(store.current().config);
     store.onChange((next) => this.apply(next.config));
   }
@@ -79,7 +85,7 @@ export class ConfiguredProviders implements ProviderRegistry {
 
   apply(config: GatewayConfig): void {
     if (config.gemini.enabled) {
-      this.gemini ??= new GeminiWebProvider(this.secrets, this.log);
+      this.gemini ??= new GeminiWebProvider(this.secrets, this.log, this.state.store<StoredConversation>('conversations', 2000, 3_600_000));
       this.ready = this.gemini.apply(config.gemini);
     } else if (this.gemini) {
       void this.gemini.close();

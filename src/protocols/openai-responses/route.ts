@@ -6,16 +6,17 @@ import { GatewayError } from '../../core/gateway-error.js';
 import { serveChat, type ServeOptions } from '../serve.js';
 import { decodeResponsesRequest } from './decode.js';
 import { responsesAdapter } from './encode.js';
-import type { ResponseStore } from './store.js';
+import type { Message } from '../../core/types.js';
+import type { TtlStore } from '../../state/ttl-store.js';
 
-export function registerResponsesRoutes(app: FastifyInstance, options: ServeOptions & { store: ResponseStore }): void {
+export function registerResponsesRoutes(app: FastifyInstance, options: ServeOptions & { store: TtlStore<Message[]> }): void {
   const { store } = options;
 
   app.post('/v1/responses', { config: { protocol: 'openai' } }, async (request, reply) => {
     const { chat, extras } = decodeResponsesRequest(request.body);
     if (extras.dropped.length > 0) request.log.debug({ dropped: extras.dropped }, 'ignored request parts');
     if (extras.previousResponseId) {
-      const history = store.get(extras.previousResponseId);
+      const history = await store.get(extras.previousResponseId);
       if (!history) {
         throw new GatewayError('not_found', `Previous response with id '${extras.previousResponseId}' not found.`, {
           param: 'previous_response_id',
@@ -25,7 +26,7 @@ export function registerResponsesRoutes(app: FastifyInstance, options: ServeOpti
       chat.messages = [...history, ...chat.messages];
     }
     const conversation = chat.messages;
-    const adapter = responsesAdapter(extras, extras.store ? (id, output) => store.put(id, [...conversation, output]) : undefined);
+    const adapter = responsesAdapter(extras, extras.store ? (id, output) => void store.set(id, [...conversation, output]) : undefined);
     return serveChat(request, reply, chat, adapter, options);
   });
 

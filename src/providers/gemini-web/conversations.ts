@@ -5,7 +5,6 @@
 // alike never share a Gemini chat. Bounded by count and age.
 
 import { createHash, type Hash } from 'node:crypto';
-import { TtlMap } from '../../core/ttl-map.js';
 import type { ChatRequest, ContentPart, Message } from '../../core/types.js';
 
 export interface StoredConversation {
@@ -94,6 +93,3 @@ export function turnKey(request: Pick<ChatRequest, 'system' | 'conversationKey' 
   hash.update(normalize(answer));
   return hash.digest('base64url');
 }
-
-/** Finished turns by key; see TtlMap for the bounds. */
-export class ConversationStore extends TtlMap<StoredConversation> {}

@@ -12,7 +12,8 @@ import type { SecretRegistry } from '../../secrets.js';
 import { transportError } from '../openai-compatible/errors.js';
 import type { Provider, ProviderCallContext, ProviderHealth, ProviderLog } from '../provider.js';
 import { Account, type AccountSettings } from './accounts.js';
-import { ConversationStore, prefixKeys, turnKey, type StoredConversation } from './conversations.js';
+import { prefixKeys, turnKey, type StoredConversation } from './conversations.js';
+import { MemoryTtlStore, type TtlStore } from '../../state/ttl-store.js';
 import { fromErrorCode, GeminiError } from './errors.js';
 import { extensionFor, ImageLinks } from './images.js';
 import { readStreamPart, type CandidateSnapshot, type ErrorPart } from './parse.js';
@@ -47,13 +48,14 @@ export class GeminiWebProvider implements Provider {
   private order: Account[] = [];
   private next = 0;
   private config!: GeminiConfig;
-  readonly conversations = new ConversationStore(2000, 3_600_000);
   readonly images = new ImageLinks();
   private loading: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly secrets: SecretRegistry,
     private readonly log: ProviderLog,
+    /** Finished turns by key, in memory or shared between replicas. */
+    readonly conversations: TtlStore<StoredConversation> = new MemoryTtlStore(2000, 3_600_000),
   ) {}
 
   /** Apply `gemini.*` (start-up and every reload): accounts, rotation, conversation limits. */
@@ -100,7 +102,7 @@ export class GeminiWebProvider implements Provider {
     // A cookie file put in place by hand (not through /admin/cookies) is picked up on first use.
     await Promise.all(this.order.filter((a) => a.state === 'no_cookies').map((a) => a.load()));
     const config = this.config;
-    const attempts = this.plan(request, context.upstreamModel);
+    const attempts = await this.plan(request, context.upstreamModel);
     if (attempts.length === 0) throw this.noAccount();
     let lastError: GatewayError | undefined;
     for (const attempt of attempts) {
@@ -176,12 +178,12 @@ export class GeminiWebProvider implements Provider {
   }
 
   /** The conversation's own account first (reuse), then the healthy others round-robin. */
-  private plan(request: ChatRequest, model: string): Attempt[] {
+  private async plan(request: ChatRequest, model: string): Promise<Attempt[]> {
     const healthy = this.order.filter((a) => a.usable());
     if (healthy.length === 0) return [];
     if (this.config.conversations.reuse && request.messages.length > 1) {
       for (const { key, length } of prefixKeys(request, model)) {
-        const stored = this.conversations.get(key);
+        const stored = await this.conversations.get(key);
         if (!stored) continue;
         const account = this.accounts.get(stored.account);
         if (account?.usable()) return [{ account, reuse: { stored, length } }, ...healthy.filter((a) => a !== account).map((a) => ({ account: a }))];
@@ -213,7 +215,7 @@ export class GeminiWebProvider implements Provider {
     const answer = yield* this.run(session, params, context, config, attempt.account.name);
     if (config.conversations.reuse) {
       const assistant: Message = { role: 'assistant', content: [{ type: 'text', text: answer.text }] };
-      this.conversations.set(turnKey(request, context.upstreamModel, assistant), { account: attempt.account.name, model: context.upstreamModel, metadata: answer.metadata });
+      await this.conversations.set(turnKey(request, context.upstreamModel, assistant), { account: attempt.account.name, model: context.upstreamModel, metadata: answer.metadata });
     }
   }
 

@@ -1,0 +1,107 @@
+// Scale-out: two gateway processes sharing one real redis-server (started here on a loopback port;
+// .ci/run installs the Debian package). A Gemini conversation started on one replica continues on
+// the other (same Gemini chat, only the new turn sent), and a previous_response_id chain hops
+// between replicas. Without Redis each replica would miss the other's state.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeGemini, PSID, PSIDTS } from './fakes/gemini-web.js';
+import { FakeUpstream, textChunks } from './fakes/openai-upstream.js';
+import { waitFor } from './helpers/gateway.js';
+
+const TOKEN = 'scale-out-token-0123456789';
+const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
+const base = 21_000 + Math.floor(Math.random() * 4000);
+const redisPort = base;
+let dir: string;
+let redisServer: ChildProcess;
+let gemini: FakeGemini;
+let upstream: FakeUpstream;
+const replicas: Array<{ child: ChildProcess; url: string }> = [];
+
+function config(): string {
+  return (
+    `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\nstate:\n  redis_url: redis://127.0.0.1:${redisPort}/0\n  key_prefix: "test-${base}:"\n` +
+    `g4f:\n  base_url: ${upstream.url}/v1\n  models: ["gpt-*"]\n` +
+    `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n  models: [gemini-3-flash]\n  auto_refresh: false\n` +
+    `  endpoints:\n    gemini: ${gemini.url}\n    accounts: ${gemini.url}\n    upload: ${gemini.url}\n    google: ${gemini.url}\n`
+  );
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'gw-scale-'));
+  redisServer = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const failed = new Promise<never>((_, reject) => redisServer.once('error', (e) => reject(new Error(`redis-server could not start (apt-get install redis-server): ${e.message}`))));
+  const probe = new Redis({ port: redisPort, lazyConnect: true, maxRetriesPerRequest: 0 });
+  await Promise.race([failed, waitFor(async () => (await probe.connect().then(() => probe.ping(), () => undefined)) === 'PONG', 10_000, 100)]);
+  probe.disconnect();
+
+  gemini = await new FakeGemini().start();
+  upstream = await new FakeUpstream().start();
+  await writeFile(path.join(dir, 'gemini.json'), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS }));
+  await writeFile(path.join(dir, 'config.yaml'), config());
+  for (const port of [base + 1, base + 2]) {
+    const child = spawn(process.execPath, ['dist/main.js'], { env: { PATH: process.env.PATH ?? '', CONFIG_PATH: path.join(dir, 'config.yaml'), SERVER_PORT: String(port), SERVER_HOST: '127.0.0.1' }, stdio: 'ignore' });
+    replicas.push({ child, url: `http://127.0.0.1:${port}` });
+  }
+  for (const { url } of replicas) await waitFor(async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 200, 10_000, 50);
+}, 30_000);
+
+afterAll(async () => {
+  for (const { child } of replicas) child.kill('SIGKILL');
+  redisServer?.kill('SIGKILL');
+  await gemini?.stop();
+  await upstream?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const [a, b] = [0, 1];
+const post = async (replica: number, route: string, body: unknown) => {
+  const res = await fetch(`${replicas[replica]!.url}${route}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, any> };
+};
+
+describe('two replicas sharing Redis', () => {
+  it('continue one Gemini conversation across replicas (same chat, only the new turn sent)', async () => {
+    gemini.reply = (r) => ({ final: { text: `Answer to: ${r.prompt}` } });
+    const first = await post(a, '/v1/chat/completions', { model: 'gemini-3-flash', user: 'team-conv', messages: [{ role: 'user', content: 'What is 2+2?' }] });
+    expect(first.status).toBe(200);
+    const answer = first.json.choices[0].message.content as string;
+    const second = await post(b, '/v1/chat/completions', {
+      model: 'gemini-3-flash',
+      user: 'team-conv',
+      messages: [{ role: 'user', content: 'What is 2+2?' }, { role: 'assistant', content: answer }, { role: 'user', content: 'And 3+3?' }],
+    });
+    expect(second.status).toBe(200);
+    expect(second.json.choices[0].message.content).toBe('Answer to: And 3+3?');
+    const [turn1, turn2] = gemini.generates.slice(-2);
+    expect(turn1!.metadata[0]).toBe('');
+    expect(turn2!.metadata[0], 'replica B continued the chat replica A started').toBe([...gemini.chats.keys()].at(-1));
+  });
+
+  it('follow a previous_response_id chain that hops between replicas', async () => {
+    upstream.handler = (r) => ({ sse: textChunks(`seen ${(r.body.messages as unknown[]).length} messages`) });
+    const one = await post(a, '/v1/responses', { model: 'gpt-4o', input: 'first question' });
+    expect(one.status).toBe(200);
+    const two = await post(b, '/v1/responses', { model: 'gpt-4o', input: 'second question', previous_response_id: one.json.id });
+    expect(two.status, JSON.stringify(two.json)).toBe(200);
+    const three = await post(a, '/v1/responses', { model: 'gpt-4o', input: 'third question', previous_response_id: two.json.id });
+    expect(three.status, JSON.stringify(three.json)).toBe(200);
+    // user, assistant, user, assistant, user: the whole chain reached the upstream.
+    const sent = upstream.chats.at(-1)!.body.messages as Array<{ role: string; content: unknown }>;
+    expect(sent.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user']);
+    expect(JSON.stringify(sent)).toContain('first question');
+    expect(JSON.stringify(sent)).toContain('seen 3 messages');
+  });
+
+  it('an unknown previous_response_id is still a clean 404 on every replica', async () => {
+    for (const replica of [a, b]) {
+      const res = await post(replica, '/v1/responses', { model: 'gpt-4o', input: 'x', previous_response_id: 'resp_unknown' });
+      expect(res.status).toBe(404);
+      expect(res.json.error.code).toBe('previous_response_not_found');
+    }
+  });
+});
