@@ -3,7 +3,7 @@
 // the other (same Gemini chat, only the new turn sent), and a previous_response_id chain hops
 // between replicas. Without Redis each replica would miss the other's state.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from './fakes/gemini-web.js';
 import { FakeUpstream, textChunks } from './fakes/openai-upstream.js';
 import { waitFor } from './helpers/gateway.js';
+import { Account } from '../src/providers/gemini-web/accounts.js';
+import { SecretRegistry } from '../src/secrets.js';
+import { SharedState } from '../src/state/shared-state.js';
 
 const TOKEN = 'scale-out-token-0123456789';
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
@@ -22,11 +25,11 @@ let gemini: FakeGemini;
 let upstream: FakeUpstream;
 const replicas: Array<{ child: ChildProcess; url: string }> = [];
 
-function config(): string {
+function config(replica: number): string {
   return (
     `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\nstate:\n  redis_url: redis://127.0.0.1:${redisPort}/0\n  key_prefix: "test-${base}:"\n` +
     `g4f:\n  base_url: ${upstream.url}/v1\n  models: ["gpt-*"]\n` +
-    `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n  models: [gemini-3-flash]\n  auto_refresh: false\n` +
+    `gemini:\n  cookie_path: ${path.join(dir, `gemini-${replica}.json`)}\n  models: [gemini-3-flash]\n  auto_refresh: false\n` +
     `  endpoints:\n    gemini: ${gemini.url}\n    accounts: ${gemini.url}\n    upload: ${gemini.url}\n    google: ${gemini.url}\n`
   );
 }
@@ -35,16 +38,29 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'gw-scale-'));
   redisServer = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const failed = new Promise<never>((_, reject) => redisServer.once('error', (e) => reject(new Error(`redis-server could not start (apt-get install redis-server): ${e.message}`))));
-  const probe = new Redis({ port: redisPort, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await Promise.race([failed, waitFor(async () => (await probe.connect().then(() => probe.ping(), () => undefined)) === 'PONG', 10_000, 100)]);
-  probe.disconnect();
+  const answers = async () => {
+    // A fresh client per try: redis-server may still be starting (refused until it listens).
+    const probe = new Redis({ port: redisPort, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      return (await probe.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      probe.disconnect();
+    }
+  };
+  await Promise.race([failed, waitFor(answers, 10_000, 100)]);
 
   gemini = await new FakeGemini().start();
   upstream = await new FakeUpstream().start();
-  await writeFile(path.join(dir, 'gemini.json'), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS }));
-  await writeFile(path.join(dir, 'config.yaml'), config());
-  for (const port of [base + 1, base + 2]) {
-    const child = spawn(process.execPath, ['dist/main.js'], { env: { PATH: process.env.PATH ?? '', CONFIG_PATH: path.join(dir, 'config.yaml'), SERVER_PORT: String(port), SERVER_HOST: '127.0.0.1' }, stdio: 'ignore' });
+  for (const replica of [0, 1]) {
+    // Each replica its own cookie file, as on separate machines.
+    await writeFile(path.join(dir, `gemini-${replica}.json`), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS, updated_at: '2026-11-01T00:00:00Z' }));
+    await writeFile(path.join(dir, `config-${replica}.yaml`), config(replica));
+    const port = base + 1 + replica;
+    const child = spawn(process.execPath, ['dist/main.js'], { env: { PATH: process.env.PATH ?? '', CONFIG_PATH: path.join(dir, `config-${replica}.yaml`), SERVER_PORT: String(port), SERVER_HOST: '127.0.0.1' }, stdio: 'ignore' });
     replicas.push({ child, url: `http://127.0.0.1:${port}` });
   }
   for (const { url } of replicas) await waitFor(async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 200, 10_000, 50);
@@ -102,6 +118,48 @@ describe('two replicas sharing Redis', () => {
       const res = await post(replica, '/v1/responses', { model: 'gpt-4o', input: 'x', previous_response_id: 'resp_unknown' });
       expect(res.status).toBe(404);
       expect(res.json.error.code).toBe('previous_response_not_found');
+    }
+  });
+
+  it('a cookie rotated on one replica is picked up by the other before its next Gemini call', async () => {
+    gemini.reply = () => ({ final: { text: 'fine' } });
+    for (const replica of [a, b]) expect((await post(replica, '/v1/chat/completions', { model: 'gemini-3-flash', messages: [{ role: 'user', content: 'warm' }] })).status).toBe(200);
+    gemini.strictPsidts = true; // Google refuses the old __Secure-1PSIDTS once rotated
+    const rotated = await post(a, '/admin/cookies/rotate', {});
+    expect(rotated.status, JSON.stringify(rotated.json)).toBe(200);
+    const fresh = gemini.accounts.get(PSID)!.psidts;
+    expect(fresh).not.toBe(PSIDTS);
+    const onB = await post(b, '/v1/chat/completions', { model: 'gemini-3-flash', messages: [{ role: 'user', content: 'after rotation' }] });
+    expect(onB.status, JSON.stringify(onB.json)).toBe(200);
+    const fileB = JSON.parse(await readFile(path.join(dir, 'gemini-1.json'), 'utf8')) as Record<string, string>;
+    expect(fileB['__Secure-1PSIDTS'], 'replica B persisted the rotated cookie').toBe(fresh);
+  });
+});
+
+describe('rotation lock', () => {
+  it('of two replicas whose timers fire together, exactly one rotates the account', async () => {
+    const states = await Promise.all([0, 1].map(() => SharedState.redis(`redis://127.0.0.1:${redisPort}/0`, `lock-${base}:`, { info() {}, warn() {} })));
+    const settings = { endpoints: { gemini: gemini.url, accounts: gemini.url, upload: gemini.url, google: gemini.url }, language: 'en', connectTimeoutMs: 2000, cooldownMs: { usageLimit: 60_000, blocked: 60_000 } };
+    const accounts = await Promise.all(
+      states.map(async (state, i) => {
+        const file = path.join(dir, `lock-${i}.json`);
+        await writeFile(file, JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': gemini.accounts.get(PSID)!.psidts }));
+        const account = new Account('default', file, settings, new SecretRegistry(), { debug() {}, info() {}, warn() {}, error() {} } as never, state.rotation);
+        await account.load();
+        return account;
+      }),
+    );
+    try {
+      const before = gemini.rotations;
+      const records = await Promise.all(accounts.map((account) => account.scheduledRotation(60_000)));
+      expect(records.filter((r) => r?.result === 'rotated')).toHaveLength(1);
+      expect(records.filter((r) => r === undefined)).toHaveLength(1);
+      expect(gemini.rotations - before).toBe(1);
+      // Within the same interval nobody rotates again.
+      expect(await Promise.all(accounts.map((account) => account.scheduledRotation(60_000)))).toEqual([undefined, undefined]);
+    } finally {
+      for (const account of accounts) await account.close();
+      for (const state of states) await state.close();
     }
   });
 });

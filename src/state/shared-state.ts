@@ -3,6 +3,7 @@
 // in this process, as on a single Pi.
 
 import type { Redis } from 'ioredis';
+import { RedisRotationCoordinator, SOLO, type RotationCoordinator } from './rotation.js';
 import { MemoryTtlStore, RedisTtlStore, type TtlStore } from './ttl-store.js';
 
 export interface SharedStateLog {
@@ -11,6 +12,8 @@ export interface SharedStateLog {
 }
 
 export class SharedState {
+  private coordinator: RotationCoordinator | undefined;
+
   private constructor(
     readonly backend: 'memory' | 'redis',
     private readonly redis: Redis | undefined,
@@ -41,6 +44,15 @@ export class SharedState {
     return new RedisTtlStore<V>(this.redis, `${this.prefix}${namespace}:`, ttlMs, (operation, error) =>
       this.log?.warn({ namespace, operation, err: error instanceof Error ? error.message : String(error) }, 'shared state unavailable'),
     );
+  }
+
+  /** Who rotates which account's cookie (Redis: one replica per interval, the others pick it up). */
+  get rotation(): RotationCoordinator {
+    if (!this.redis) return SOLO;
+    this.coordinator ??= new RedisRotationCoordinator(this.redis, this.prefix, (operation, error) =>
+      this.log?.warn({ operation, err: error instanceof Error ? error.message : String(error) }, 'shared cookie rotation unavailable'),
+    );
+    return this.coordinator;
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import type { ProviderLog } from '../provider.js';
 import { loadCookieFile, parseCookieInput, PSID, PSIDTS, saveCookieFile, type CookieSet } from './cookies.js';
 import { GeminiError, type AccountEffect } from './errors.js';
 import { GeminiSession, type Endpoints } from './session.js';
+import { SOLO, type RotationCoordinator } from '../../state/rotation.js';
 
 export type AccountState = 'ok' | 'cooling' | 'blocked' | 'expired' | 'no_cookies';
 
@@ -44,6 +45,7 @@ export class Account {
     private settings: AccountSettings,
     private readonly secrets: SecretRegistry,
     private readonly log: ProviderLog,
+    private readonly rotation: RotationCoordinator = SOLO,
   ) {}
 
   private loading: Promise<void> = Promise.resolve();
@@ -84,6 +86,7 @@ export class Account {
   /** The initialized session (single flight; a failed init is forgotten so the next call retries). */
   async ready(signal?: AbortSignal): Promise<GeminiSession> {
     await this.loading;
+    await this.adoptShared();
     if (this.session) return this.session;
     if (!this.cookies) throw new GeminiError('upstream_unavailable', `Gemini account ${this.name} has no cookies`, 'none', { code: 'no_cookies' });
     this.starting ??= (async () => {
@@ -184,6 +187,7 @@ export class Account {
       const set: CookieSet = { cookies: { ...this.cookies!.cookies, [PSIDTS]: fresh }, updatedAt: at };
       await saveCookieFile(this.cookiePath, set);
       this.useCookies(set);
+      await this.rotation.publish(this.name, set);
       this.lastRotation = { at, result: 'rotated' };
       this.log.info({ account: this.name }, 'gemini cookie rotated');
     } catch (error) {
@@ -195,6 +199,25 @@ export class Account {
     return this.lastRotation;
   }
 
+  /** A timer tick: of all replicas only the one that claims the account this interval rotates. */
+  async scheduledRotation(intervalMs: number): Promise<RotationRecord | undefined> {
+    if (!(await this.rotation.claim(this.name, Math.max(1000, intervalMs - 5000)))) return undefined;
+    return this.rotate();
+  }
+
+  /** A cookie another replica rotated (same account, newer) replaces ours, file included. */
+  private async adoptShared(): Promise<void> {
+    const current = this.cookies;
+    if (!current || this.rotation === SOLO) return;
+    const shared = await this.rotation.latest(this.name);
+    if (!shared || shared.cookies[PSID] !== current.cookies[PSID] || shared.cookies[PSIDTS] === current.cookies[PSIDTS]) return;
+    if ((shared.updatedAt ?? '') <= (current.updatedAt ?? '') || this.cookies !== current) return;
+    await saveCookieFile(this.cookiePath, shared);
+    this.useCookies(shared);
+    this.dropSession();
+    this.log.info({ account: this.name }, 'gemini cookie picked up from another replica');
+  }
+
   /** Rotate every `intervalMs` while enabled; errors are recorded and retried next time. */
   scheduleRotation(enabled: boolean, intervalMs: number): void {
     if (this.rotationTimer) clearInterval(this.rotationTimer);
@@ -204,7 +227,7 @@ export class Account {
     this.nextRotationAt = Date.now() + intervalMs;
     this.rotationTimer = setInterval(() => {
       this.nextRotationAt = Date.now() + intervalMs;
-      if (this.cookies && this.state !== 'expired') void this.rotate();
+      if (this.cookies && this.state !== 'expired') void this.scheduledRotation(intervalMs);
     }, intervalMs);
     this.rotationTimer.unref();
   }

@@ -14,6 +14,7 @@ import type { Provider, ProviderCallContext, ProviderHealth, ProviderLog } from 
 import { Account, type AccountSettings } from './accounts.js';
 import { prefixKeys, turnKey, type StoredConversation } from './conversations.js';
 import { MemoryTtlStore, type TtlStore } from '../../state/ttl-store.js';
+import { SOLO, type RotationCoordinator } from '../../state/rotation.js';
 import { fromErrorCode, GeminiError } from './errors.js';
 import { extensionFor, ImageLinks } from './images.js';
 import { readStreamPart, type CandidateSnapshot, type ErrorPart } from './parse.js';
@@ -56,6 +57,7 @@ export class GeminiWebProvider implements Provider {
     private readonly log: ProviderLog,
     /** Finished turns by key, in memory or shared between replicas. */
     readonly conversations: TtlStore<StoredConversation> = new MemoryTtlStore(2000, 3_600_000),
+    private readonly rotation: RotationCoordinator = SOLO,
   ) {}
 
   /** Apply `gemini.*` (start-up and every reload): accounts, rotation, conversation limits. */
@@ -78,7 +80,7 @@ export class GeminiWebProvider implements Provider {
         account.updateSettings(settings);
         if (account.state === 'no_cookies') loads.push(account.load()); // the file may exist now
       } else {
-        account = new Account(spec.name, spec.cookie_path, settings, this.secrets, this.log);
+        account = new Account(spec.name, spec.cookie_path, settings, this.secrets, this.log, this.rotation);
         this.accounts.set(spec.name, account);
         loads.push(account.load());
       }
