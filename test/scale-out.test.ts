@@ -134,6 +134,19 @@ describe('two replicas sharing Redis', () => {
     const fileB = JSON.parse(await readFile(path.join(dir, 'gemini-1.json'), 'utf8')) as Record<string, string>;
     expect(fileB['__Secure-1PSIDTS'], 'replica B persisted the rotated cookie').toBe(fresh);
   });
+
+  it('an account one replica saw hit its usage limit rests on the other replica too', async () => {
+    gemini.reply = () => ({ error: 1037 });
+    const onA = await post(a, '/v1/chat/completions', { model: 'gemini-3-flash', messages: [{ role: 'user', content: 'limit' }] });
+    expect(onA.status).toBe(429);
+    const calls = gemini.generates.length;
+    const onB = await post(b, '/v1/chat/completions', { model: 'gemini-3-flash', messages: [{ role: 'user', content: 'limit' }] });
+    expect(onB.status).toBe(429);
+    expect(onB.json.error.message).toMatch(/resting/);
+    expect(gemini.generates.length, 'replica B spent no request on the resting account').toBe(calls);
+    const status = (await (await fetch(`${replicas[b]!.url}/admin/cookies/status`, { headers })).json()) as { accounts: Array<{ state: string }> };
+    expect(status.accounts[0]!.state).toBe('cooling');
+  });
 });
 
 describe('rotation lock', () => {
@@ -144,7 +157,7 @@ describe('rotation lock', () => {
       states.map(async (state, i) => {
         const file = path.join(dir, `lock-${i}.json`);
         await writeFile(file, JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': gemini.accounts.get(PSID)!.psidts }));
-        const account = new Account('default', file, settings, new SecretRegistry(), { debug() {}, info() {}, warn() {}, error() {} } as never, state.rotation);
+        const account = new Account('default', file, settings, new SecretRegistry(), { debug() {}, info() {}, warn() {}, error() {} } as never, state.accounts);
         await account.load();
         return account;
       }),

@@ -85,7 +85,7 @@ export class ConfiguredProviders implements ProviderRegistry {
 
   apply(config: GatewayConfig): void {
     if (config.gemini.enabled) {
-      this.gemini ??= new GeminiWebProvider(this.secrets, this.log, this.state.store<StoredConversation>('conversations', 2000, 3_600_000), this.state.rotation);
+      this.gemini ??= new GeminiWebProvider(this.secrets, this.log, this.state.store<StoredConversation>('conversations', 2000, 3_600_000), this.state.accounts);
       this.ready = this.gemini.apply(config.gemini);
     } else if (this.gemini) {
       void this.gemini.close();

@@ -3,7 +3,7 @@
 // in this process, as on a single Pi.
 
 import type { Redis } from 'ioredis';
-import { RedisRotationCoordinator, SOLO, type RotationCoordinator } from './rotation.js';
+import { RedisAccountCoordinator, SOLO, type AccountCoordinator } from './accounts.js';
 import { MemoryTtlStore, RedisTtlStore, type TtlStore } from './ttl-store.js';
 
 export interface SharedStateLog {
@@ -12,7 +12,7 @@ export interface SharedStateLog {
 }
 
 export class SharedState {
-  private coordinator: RotationCoordinator | undefined;
+  private coordinator: AccountCoordinator | undefined;
 
   private constructor(
     readonly backend: 'memory' | 'redis',
@@ -46,10 +46,10 @@ export class SharedState {
     );
   }
 
-  /** Who rotates which account's cookie (Redis: one replica per interval, the others pick it up). */
-  get rotation(): RotationCoordinator {
+  /** Cookie rotation and cool-downs shared between replicas (Redis), or this process alone. */
+  get accounts(): AccountCoordinator {
     if (!this.redis) return SOLO;
-    this.coordinator ??= new RedisRotationCoordinator(this.redis, this.prefix, (operation, error) =>
+    this.coordinator ??= new RedisAccountCoordinator(this.redis, this.prefix, (operation, error) =>
       this.log?.warn({ operation, err: error instanceof Error ? error.message : String(error) }, 'shared cookie rotation unavailable'),
     );
     return this.coordinator;

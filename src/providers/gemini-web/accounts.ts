@@ -9,7 +9,7 @@ import type { ProviderLog } from '../provider.js';
 import { loadCookieFile, parseCookieInput, PSID, PSIDTS, saveCookieFile, type CookieSet } from './cookies.js';
 import { GeminiError, type AccountEffect } from './errors.js';
 import { GeminiSession, type Endpoints } from './session.js';
-import { SOLO, type RotationCoordinator } from '../../state/rotation.js';
+import { SOLO, type AccountCoordinator } from '../../state/accounts.js';
 
 export type AccountState = 'ok' | 'cooling' | 'blocked' | 'expired' | 'no_cookies';
 
@@ -45,7 +45,7 @@ export class Account {
     private settings: AccountSettings,
     private readonly secrets: SecretRegistry,
     private readonly log: ProviderLog,
-    private readonly rotation: RotationCoordinator = SOLO,
+    private readonly shared: AccountCoordinator = SOLO,
   ) {}
 
   private loading: Promise<void> = Promise.resolve();
@@ -124,6 +124,7 @@ export class Account {
     } else {
       this.state = effect;
       this.until = Date.now() + (effect === 'cooling' ? this.settings.cooldownMs.usageLimit : this.settings.cooldownMs.blocked);
+      void this.shared.rest(this.name, effect, this.until);
     }
     this.log.warn({ account: this.name, state: this.state, until: this.until ? new Date(this.until).toISOString() : null, err: error.message }, 'gemini account state changed');
   }
@@ -187,7 +188,7 @@ export class Account {
       const set: CookieSet = { cookies: { ...this.cookies!.cookies, [PSIDTS]: fresh }, updatedAt: at };
       await saveCookieFile(this.cookiePath, set);
       this.useCookies(set);
-      await this.rotation.publish(this.name, set);
+      await this.shared.publish(this.name, set);
       this.lastRotation = { at, result: 'rotated' };
       this.log.info({ account: this.name }, 'gemini cookie rotated');
     } catch (error) {
@@ -201,15 +202,25 @@ export class Account {
 
   /** A timer tick: of all replicas only the one that claims the account this interval rotates. */
   async scheduledRotation(intervalMs: number): Promise<RotationRecord | undefined> {
-    if (!(await this.rotation.claim(this.name, Math.max(1000, intervalMs - 5000)))) return undefined;
+    if (!(await this.shared.claim(this.name, Math.max(1000, intervalMs - 5000)))) return undefined;
     return this.rotate();
+  }
+
+  /** A cool-down another replica saw (usage limit, block) applies here too. */
+  async adoptRest(): Promise<void> {
+    if (this.shared === SOLO || this.state !== 'ok') return;
+    const rest = await this.shared.resting(this.name);
+    if (!rest || rest.until <= Date.now() || this.state !== 'ok') return;
+    this.state = rest.state;
+    this.until = rest.until;
+    this.log.info({ account: this.name, state: rest.state, until: new Date(rest.until).toISOString() }, 'gemini account resting (seen by another replica)');
   }
 
   /** A cookie another replica rotated (same account, newer) replaces ours, file included. */
   private async adoptShared(): Promise<void> {
     const current = this.cookies;
-    if (!current || this.rotation === SOLO) return;
-    const shared = await this.rotation.latest(this.name);
+    if (!current || this.shared === SOLO) return;
+    const shared = await this.shared.latest(this.name);
     if (!shared || shared.cookies[PSID] !== current.cookies[PSID] || shared.cookies[PSIDTS] === current.cookies[PSIDTS]) return;
     if ((shared.updatedAt ?? '') <= (current.updatedAt ?? '') || this.cookies !== current) return;
     await saveCookieFile(this.cookiePath, shared);

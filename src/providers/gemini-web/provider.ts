@@ -14,7 +14,7 @@ import type { Provider, ProviderCallContext, ProviderHealth, ProviderLog } from 
 import { Account, type AccountSettings } from './accounts.js';
 import { prefixKeys, turnKey, type StoredConversation } from './conversations.js';
 import { MemoryTtlStore, type TtlStore } from '../../state/ttl-store.js';
-import { SOLO, type RotationCoordinator } from '../../state/rotation.js';
+import { SOLO, type AccountCoordinator } from '../../state/accounts.js';
 import { fromErrorCode, GeminiError } from './errors.js';
 import { extensionFor, ImageLinks } from './images.js';
 import { readStreamPart, type CandidateSnapshot, type ErrorPart } from './parse.js';
@@ -57,7 +57,7 @@ export class GeminiWebProvider implements Provider {
     private readonly log: ProviderLog,
     /** Finished turns by key, in memory or shared between replicas. */
     readonly conversations: TtlStore<StoredConversation> = new MemoryTtlStore(2000, 3_600_000),
-    private readonly rotation: RotationCoordinator = SOLO,
+    private readonly shared: AccountCoordinator = SOLO,
   ) {}
 
   /** Apply `gemini.*` (start-up and every reload): accounts, rotation, conversation limits. */
@@ -80,7 +80,7 @@ export class GeminiWebProvider implements Provider {
         account.updateSettings(settings);
         if (account.state === 'no_cookies') loads.push(account.load()); // the file may exist now
       } else {
-        account = new Account(spec.name, spec.cookie_path, settings, this.secrets, this.log, this.rotation);
+        account = new Account(spec.name, spec.cookie_path, settings, this.secrets, this.log, this.shared);
         this.accounts.set(spec.name, account);
         loads.push(account.load());
       }
@@ -103,6 +103,8 @@ export class GeminiWebProvider implements Provider {
     await this.loading;
     // A cookie file put in place by hand (not through /admin/cookies) is picked up on first use.
     await Promise.all(this.order.filter((a) => a.state === 'no_cookies').map((a) => a.load()));
+    // Cool-downs other replicas saw (a no-op without Redis).
+    await Promise.all(this.order.map((a) => a.adoptRest()));
     const config = this.config;
     const attempts = await this.plan(request, context.upstreamModel);
     if (attempts.length === 0) throw this.noAccount();
