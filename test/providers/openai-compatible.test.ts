@@ -5,6 +5,7 @@ import { connectProxy } from '../helpers/connect-proxy.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeUpstream, rawChunk, textChunks, toolCallChunks } from '../fakes/openai-upstream.js';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway.js';
+import { inflightCount } from '../../src/lifecycle.js';
 
 const TOKEN = 'oai-compat-token-123456';
 let primary: FakeUpstream;
@@ -279,6 +280,7 @@ describe('client disconnect', () => {
     controller.abort();
     await waitFor(() => primary.chats[0]?.closedAt !== undefined, 1000);
     expect(primary.chats[0]!.closedAt! - left).toBeLessThan(1000);
+    await waitFor(() => inflightCount(t!.gw.app) === 0, 1000); // nothing left counted as running
   });
 });
 
