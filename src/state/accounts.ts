@@ -5,11 +5,15 @@
 
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { RedisTtlStore, type StoreFailure } from './ttl-store.js';
 
 export interface SharedCookies {
   cookies: Record<string, string>;
   updatedAt?: string;
 }
+
+/** An account at rest (after a usage limit or a block) until `until`, ms since the epoch. */
+export type Rest = { state: 'cooling' | 'blocked'; until: number };
 
 export interface AccountCoordinator {
   /** True when this replica may rotate `account` now; holds the claim for `holdMs`. */
@@ -19,9 +23,9 @@ export interface AccountCoordinator {
   /** The last cookie any replica published for `account`. */
   latest(account: string): Promise<SharedCookies | undefined>;
   /** Tell the other replicas `account` rests until `until` (ms since the epoch). */
-  rest(account: string, state: 'cooling' | 'blocked', until: number): Promise<void>;
+  rest(account: string, state: Rest['state'], until: number): Promise<void>;
   /** Whether some replica put `account` to rest, and until when. */
-  resting(account: string): Promise<{ state: 'cooling' | 'blocked'; until: number } | undefined>;
+  resting(account: string): Promise<Rest | undefined>;
 }
 
 export const SOLO: AccountCoordinator = {
@@ -34,56 +38,42 @@ export const SOLO: AccountCoordinator = {
 
 export class RedisAccountCoordinator implements AccountCoordinator {
   private readonly replica = randomUUID();
+  private readonly cookies: RedisTtlStore<SharedCookies>;
+  private readonly rests: RedisTtlStore<Rest>;
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly onFailure: (operation: string, error: unknown) => void,
-  ) {}
+    private readonly onFailure: StoreFailure,
+  ) {
+    // A published cookie outlives any rotation interval; a rest expires with its cool-down.
+    this.cookies = new RedisTtlStore(redis, `${prefix}cookies:`, 30 * 24 * 3600 * 1000, onFailure);
+    this.rests = new RedisTtlStore(redis, `${prefix}resting:`, 60_000, onFailure);
+  }
 
   async claim(account: string, holdMs: number): Promise<boolean> {
     try {
       return (await this.redis.set(`${this.prefix}rotation-lock:${account}`, this.replica, 'PX', holdMs, 'NX')) === 'OK';
     } catch (error) {
       // Without Redis nobody can coordinate: rotating alone keeps this replica's cookie alive.
-      this.onFailure('claim', error);
+      this.onFailure('set', error);
       return true;
     }
   }
 
-  async publish(account: string, cookies: SharedCookies): Promise<void> {
-    try {
-      await this.redis.set(`${this.prefix}cookies:${account}`, JSON.stringify(cookies));
-    } catch (error) {
-      this.onFailure('publish', error);
-    }
+  publish(account: string, cookies: SharedCookies): Promise<void> {
+    return this.cookies.set(account, cookies);
   }
 
-  async latest(account: string): Promise<SharedCookies | undefined> {
-    try {
-      const text = await this.redis.get(`${this.prefix}cookies:${account}`);
-      return text === null ? undefined : (JSON.parse(text) as SharedCookies);
-    } catch (error) {
-      this.onFailure('latest', error);
-      return undefined;
-    }
+  latest(account: string): Promise<SharedCookies | undefined> {
+    return this.cookies.get(account);
   }
 
-  async rest(account: string, state: 'cooling' | 'blocked', until: number): Promise<void> {
-    try {
-      await this.redis.set(`${this.prefix}resting:${account}`, JSON.stringify({ state, until }), 'PX', Math.max(1, until - Date.now()));
-    } catch (error) {
-      this.onFailure('rest', error);
-    }
+  rest(account: string, state: Rest['state'], until: number): Promise<void> {
+    return this.rests.set(account, { state, until }, until - Date.now());
   }
 
-  async resting(account: string): Promise<{ state: 'cooling' | 'blocked'; until: number } | undefined> {
-    try {
-      const text = await this.redis.get(`${this.prefix}resting:${account}`);
-      return text === null ? undefined : (JSON.parse(text) as { state: 'cooling' | 'blocked'; until: number });
-    } catch (error) {
-      this.onFailure('resting', error);
-      return undefined;
-    }
+  resting(account: string): Promise<Rest | undefined> {
+    return this.rests.get(account);
   }
 }

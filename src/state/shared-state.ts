@@ -4,7 +4,7 @@
 
 import type { Redis } from 'ioredis';
 import { RedisAccountCoordinator, SOLO, type AccountCoordinator } from './accounts.js';
-import { MemoryTtlStore, RedisTtlStore, type TtlStore } from './ttl-store.js';
+import { MemoryTtlStore, RedisTtlStore, type StoreFailure, type TtlStore } from './ttl-store.js';
 
 export interface SharedStateLog {
   info(fields: object, message: string): void;
@@ -41,18 +41,19 @@ export class SharedState {
   /** A TTL store under `namespace` (e.g. "responses"). */
   store<V>(namespace: string, maxEntries: number, ttlMs: number): TtlStore<V> {
     if (!this.redis) return new MemoryTtlStore<V>(maxEntries, ttlMs);
-    return new RedisTtlStore<V>(this.redis, `${this.prefix}${namespace}:`, ttlMs, (operation, error) =>
-      this.log?.warn({ namespace, operation, err: error instanceof Error ? error.message : String(error) }, 'shared state unavailable'),
-    );
+    return new RedisTtlStore<V>(this.redis, `${this.prefix}${namespace}:`, ttlMs, this.failure(namespace));
   }
 
   /** Cookie rotation and cool-downs shared between replicas (Redis), or this process alone. */
   get accounts(): AccountCoordinator {
     if (!this.redis) return SOLO;
-    this.coordinator ??= new RedisAccountCoordinator(this.redis, this.prefix, (operation, error) =>
-      this.log?.warn({ operation, err: error instanceof Error ? error.message : String(error) }, 'shared cookie rotation unavailable'),
-    );
+    this.coordinator ??= new RedisAccountCoordinator(this.redis, this.prefix, this.failure('accounts'));
     return this.coordinator;
+  }
+
+  /** Redis failures degrade to misses; the log says which part of the state went without. */
+  private failure(namespace: string): StoreFailure {
+    return (operation, error) => this.log?.warn({ namespace, operation, err: error instanceof Error ? error.message : String(error) }, 'shared state unavailable');
   }
 
   async close(): Promise<void> {

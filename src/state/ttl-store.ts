@@ -53,9 +53,10 @@ export class RedisTtlStore<V> implements TtlStore<V> {
     }
   }
 
-  async set(key: string, value: V): Promise<void> {
+  /** `ttlMs` overrides the store's TTL for this entry (a cool-down that ends at a given time). */
+  async set(key: string, value: V, ttlMs = this.ttlMs): Promise<void> {
     try {
-      await this.redis.set(this.prefix + key, JSON.stringify(value), 'PX', this.ttlMs);
+      await this.redis.set(this.prefix + key, JSON.stringify(value), 'PX', Math.max(1, ttlMs));
     } catch (error) {
       this.onFailure('set', error);
     }
