@@ -2,7 +2,7 @@
 // the same load) through the gateway to a paced fake upstream, while the config reloads every second
 // and the Gemini cookie rotates every second (with Gemini traffic too). Zero failed requests; memory flat (RSS after 10,000 requests
 // within 10 % of RSS after 1,000); the event-loop delay p99 is reported.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from './fakes/gemini-web.js';
 import { FakeUpstream, rawChunk, usageChunk } from './fakes/openai-upstream.js';
-import { waitFor } from './helpers/gateway.js';
+import { spawnGatewayProcess, waitFor } from './helpers/gateway.js';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
 const WARMUP = Number(process.env.LOAD_WARMUP_SECONDS ?? 20);
@@ -44,10 +44,7 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'config.yaml'), config('start'));
   // Small semi-spaces as in docker-compose.rpi.yml: V8 otherwise grows the young generation under this
   // allocation rate, which reads as RSS growth between 1k and 10k requests without being a leak.
-  const port = 20_000 + Math.floor(Math.random() * 5000);
-  url = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, ['dist/main.js'], { env: { PATH: process.env.PATH ?? '', CONFIG_PATH: path.join(dir, 'config.yaml'), SERVER_PORT: String(port), SERVER_HOST: '127.0.0.1', NODE_OPTIONS: '--max-semi-space-size=4' }, stdio: 'ignore' });
-  await waitFor(async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 200, 10_000, 50);
+  ({ child, url } = await spawnGatewayProcess(path.join(dir, 'config.yaml'), 20_000 + Math.floor(Math.random() * 5000), '--max-semi-space-size=4'));
 });
 
 afterAll(async () => {

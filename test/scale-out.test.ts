@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from './fakes/gemini-web.js';
 import { FakeUpstream, textChunks } from './fakes/openai-upstream.js';
-import { waitFor } from './helpers/gateway.js';
+import { spawnGatewayProcess, waitFor } from './helpers/gateway.js';
 import { Account } from '../src/providers/gemini-web/accounts.js';
 import { SecretRegistry } from '../src/secrets.js';
 import { SharedState } from '../src/state/shared-state.js';
@@ -59,11 +59,8 @@ beforeAll(async () => {
     // Each replica its own cookie file, as on separate machines.
     await writeFile(path.join(dir, `gemini-${replica}.json`), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS, updated_at: '2026-11-01T00:00:00Z' }));
     await writeFile(path.join(dir, `config-${replica}.yaml`), config(replica));
-    const port = base + 1 + replica;
-    const child = spawn(process.execPath, ['dist/main.js'], { env: { PATH: process.env.PATH ?? '', CONFIG_PATH: path.join(dir, `config-${replica}.yaml`), SERVER_PORT: String(port), SERVER_HOST: '127.0.0.1' }, stdio: 'ignore' });
-    replicas.push({ child, url: `http://127.0.0.1:${port}` });
+    replicas.push(await spawnGatewayProcess(path.join(dir, `config-${replica}.yaml`), base + 1 + replica));
   }
-  for (const { url } of replicas) await waitFor(async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 200, 10_000, 50);
 }, 30_000);
 
 afterAll(async () => {

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -62,4 +63,14 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** The built gateway (dist/main.js) as its own process on 127.0.0.1:`port`, resolved once /health answers. */
+export async function spawnGatewayProcess(configPath: string, port: number, nodeOptions = ''): Promise<{ child: ChildProcess; url: string }> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', CONFIG_PATH: configPath, SERVER_PORT: String(port), SERVER_HOST: '127.0.0.1' };
+  if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
+  const child = spawn(process.execPath, ['dist/main.js'], { env, stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 200, 10_000, 50);
+  return { child, url };
 }
