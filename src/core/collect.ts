@@ -2,6 +2,7 @@
 // stream would carry, folded in order. An `error` event (or a thrown error) rejects.
 
 import type { ChatEvent, FinishReason, Usage } from './types.js';
+import { imageMarkdown } from './types.js';
 
 export type ResultBlock =
   | { type: 'text'; text: string }
@@ -54,7 +55,7 @@ export async function collect(events: AsyncIterable<ChatEvent>, see?: (event: Ch
         break;
       case 'image':
         // Images reach clients as Markdown links in the text.
-        blocks.push({ type: 'text', text: `![${event.alt ?? 'image'}](${event.url})` });
+        blocks.push({ type: 'text', text: imageMarkdown(event) });
         break;
       case 'usage':
         usage = event.usage;

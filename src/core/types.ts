@@ -146,3 +146,8 @@ export interface ModelInfo {
   displayName?: string;
   createdAt?: number;
 }
+
+/** An image an answer produced, as the Markdown text every client protocol shows it as. */
+export function imageMarkdown(image: { url: string; alt?: string }): string {
+  return `![${image.alt ?? 'image'}](${image.url})`;
+}

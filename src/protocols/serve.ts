@@ -87,19 +87,22 @@ export async function serveChat(
     .send(body);
 }
 
+/** The config section of an OpenAI-compatible upstream (`g4f`, or `openai_compatible[]` by name). */
+function upstreamConfig(config: GatewayConfig, id: string): GatewayConfig['openai_compatible'][number] | GatewayConfig['g4f'] | undefined {
+  return id === 'g4f' ? config.g4f : config.openai_compatible.find((u) => u.name === id);
+}
+
 /** Upstreams without native tool calling, and models configured as text-only, get emulated tools. */
 function needsToolEmulation(config: GatewayConfig, route: Route): boolean {
   if (!route.provider.capabilities.nativeTools) return true;
-  const id = route.provider.id;
-  const textOnly = id === 'g4f' ? config.g4f.text_only_models : config.openai_compatible.find((u) => u.name === id)?.text_only_models;
-  return (textOnly ?? []).some((pattern) => globMatch(pattern, route.upstreamModel));
+  const textOnly = upstreamConfig(config, route.provider.id)?.text_only_models ?? [];
+  return textOnly.some((pattern) => globMatch(pattern, route.upstreamModel));
 }
 
-/** Retry and fallback settings of an upstream (`g4f.fallback`, `openai_compatible[].fallback`). */
+/** Retry and fallback settings of an upstream (`g4f.fallback`, `openai_compatible[].fallback`). Gemini
+ * fails over between its accounts itself; the default one more try covers its transient 1013s. */
 function retryPolicy(config: GatewayConfig, providerId: string): RetryPolicy {
-  // Gemini fails over between its accounts itself; one more try covers its transient 1013s.
-  if (providerId === 'gemini') return { enabled: true, maxRetries: 1 };
-  const settings = providerId === 'g4f' ? config.g4f.fallback : config.openai_compatible.find((u) => u.name === providerId)?.fallback;
+  const settings = upstreamConfig(config, providerId)?.fallback;
   return settings ? { enabled: settings.enabled, maxRetries: settings.max_retries } : { enabled: true, maxRetries: 1 };
 }
 

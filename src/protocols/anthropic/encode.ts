@@ -7,6 +7,7 @@ import type { ChatResult } from '../../core/collect.js';
 import type { GatewayError } from '../../core/gateway-error.js';
 import { ids, styledCallId } from '../../core/ids.js';
 import type { ChatEvent, ChatRequest, FinishReason, Usage } from '../../core/types.js';
+import { imageMarkdown } from '../../core/types.js';
 import { anthropicErrorBody } from '../../errors.js';
 import { sseEvent, type ProtocolAdapter, type ResponseMeta, type StreamEncoder } from '../encoder.js';
 
@@ -56,7 +57,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         if (!event.text) return '';
         return this.ensure('text', { type: 'text', text: '' }) + this.delta({ type: 'text_delta', text: event.text });
       case 'image':
-        return this.ensure('text', { type: 'text', text: '' }) + this.delta({ type: 'text_delta', text: `![${event.alt ?? 'image'}](${event.url})` });
+        return this.ensure('text', { type: 'text', text: '' }) + this.delta({ type: 'text_delta', text: imageMarkdown(event) });
       case 'thinking-delta':
         if (!event.text) return '';
         return this.ensure('thinking', { type: 'thinking', thinking: '', signature: '' }) + this.delta({ type: 'thinking_delta', thinking: event.text });

@@ -6,6 +6,7 @@ import type { ChatResult } from '../../core/collect.js';
 import type { GatewayError } from '../../core/gateway-error.js';
 import { ids, styledCallId } from '../../core/ids.js';
 import type { ChatEvent, FinishReason, Usage } from '../../core/types.js';
+import { imageMarkdown } from '../../core/types.js';
 import { openAIErrorBody } from '../../errors.js';
 import type { ProtocolAdapter, ResponseMeta, StreamEncoder } from '../encoder.js';
 
@@ -52,7 +53,7 @@ export class ChatStreamEncoder implements StreamEncoder {
       case 'text-delta':
         return event.text ? this.chunk(`{"content":${JSON.stringify(event.text)}}`) : '';
       case 'image':
-        return this.chunk(`{"content":${JSON.stringify(`![${event.alt ?? 'image'}](${event.url})`)}}`);
+        return this.chunk(`{"content":${JSON.stringify(imageMarkdown(event))}}`);
       case 'thinking-delta':
         return event.text ? this.chunk(`{"reasoning_content":${JSON.stringify(event.text)}}`) : '';
       case 'thinking-signature':

@@ -7,6 +7,7 @@ import type { ChatResult } from '../../core/collect.js';
 import type { GatewayError } from '../../core/gateway-error.js';
 import { ids, styledCallId } from '../../core/ids.js';
 import type { ChatEvent, ChatRequest, ContentPart, FinishReason, Message, Usage } from '../../core/types.js';
+import { imageMarkdown } from '../../core/types.js';
 import { sseEvent, type ProtocolAdapter, type ResponseMeta, type StreamEncoder } from '../encoder.js';
 import type { ResponsesExtras } from './decode.js';
 
@@ -105,7 +106,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case 'text-delta':
         return event.text ? this.text(event.text) : '';
       case 'image':
-        return this.text(`![${event.alt ?? 'image'}](${event.url})`);
+        return this.text(imageMarkdown(event));
       case 'thinking-delta': {
         if (!event.text) return '';
         let out = '';
