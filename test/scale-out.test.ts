@@ -132,6 +132,16 @@ describe('two replicas sharing Redis', () => {
     expect(fileB['__Secure-1PSIDTS'], 'replica B persisted the rotated cookie').toBe(fresh);
   });
 
+  it('cookies pasted on one replica reach the other', async () => {
+    const other = 'g.a000PastedOnReplicaA000000000000000000000000';
+    gemini.accounts.set(other, { psidts: 'sidts-pasted', status: 1000 });
+    gemini.reply = () => ({ final: { text: 'fine' } });
+    const pasted = await post(a, '/admin/cookies', { '__Secure-1PSID': other, '__Secure-1PSIDTS': 'sidts-pasted' });
+    expect(pasted.status, JSON.stringify(pasted.json)).toBe(200);
+    expect((await post(b, '/v1/chat/completions', { model: 'gemini-3-flash', messages: [{ role: 'user', content: 'who am I' }] })).status).toBe(200);
+    expect(gemini.generates.at(-1)!.psid, 'replica B used the cookies pasted on A').toBe(other);
+  });
+
   it('an account one replica saw hit its usage limit rests on the other replica too', async () => {
     gemini.reply = () => ({ error: 1037 });
     const onA = await post(a, '/v1/chat/completions', { model: 'gemini-3-flash', messages: [{ role: 'user', content: 'limit' }] });

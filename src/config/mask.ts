@@ -10,8 +10,13 @@ export function maskedConfig(config: GatewayConfig): unknown {
   auth.admin_token = mask(config.auth.admin_token);
   auth.tokens = config.auth.tokens.map((t) => (typeof t === 'string' ? mask(t) : { name: t.name, token: mask(t.token) }));
   (copy.g4f as Record<string, unknown>).api_key = mask(config.g4f.api_key);
-  copy.openai_compatible = config.openai_compatible.map((u) => ({ ...u, api_key: mask(u.api_key) })) as never;
-  (copy.state as Record<string, unknown>).redis_url = maskUrlPassword(config.state.redis_url);
+  copy.openai_compatible = copy.openai_compatible.map((u) => ({ ...u, api_key: mask(u.api_key) ?? undefined }));
+  // URLs that may carry a password (proxies, Redis): user:****@host.
+  copy.g4f.proxy = maskUrlPassword(copy.g4f.proxy);
+  for (const u of copy.openai_compatible) u.proxy = maskUrlPassword(u.proxy);
+  copy.gemini.proxy = maskUrlPassword(copy.gemini.proxy);
+  for (const a of copy.gemini.accounts) a.proxy = maskUrlPassword(a.proxy);
+  copy.state.redis_url = maskUrlPassword(copy.state.redis_url);
   return copy;
 }
 
@@ -20,7 +25,8 @@ export function configSecrets(config: GatewayConfig): string[] {
   const out: Array<string | undefined> = [config.auth.bearer_token, config.auth.admin_token, config.g4f.api_key];
   for (const t of config.auth.tokens) out.push(typeof t === 'string' ? t : t.token);
   for (const u of config.openai_compatible) out.push(u.api_key);
-  out.push(urlPassword(config.state.redis_url));
+  const urls = [config.g4f.proxy, config.gemini.proxy, config.state.redis_url, ...config.openai_compatible.map((u) => u.proxy), ...config.gemini.accounts.map((a) => a.proxy)];
+  for (const url of urls) out.push(urlPassword(url));
   return out.filter((v): v is string => !!v);
 }
 

@@ -30,7 +30,7 @@ export interface RotationRecord {
 export class Account {
   private cookies: CookieSet | undefined;
   private session: GeminiSession | undefined;
-  private starting: Promise<GeminiSession> | undefined;
+  private starting: Promise<GeminiSession | undefined> | undefined;
   private cachedAt: string | undefined;
   state: AccountState = 'no_cookies';
   until: number | undefined;
@@ -86,24 +86,33 @@ export class Account {
   /** The initialized session (single flight; a failed init is forgotten so the next call retries). */
   async ready(signal?: AbortSignal): Promise<GeminiSession> {
     await this.loading;
-    await this.adoptShared();
-    if (this.session) return this.session;
-    if (!this.cookies) throw new GeminiError('upstream_unavailable', `Gemini account ${this.name} has no cookies`, 'none', { code: 'no_cookies' });
-    this.starting ??= (async () => {
-      const session = this.newSession(this.cookies!);
-      try {
-        await session.init(signal);
-      } catch (error) {
-        await session.close();
-        throw error;
-      }
-      if (session.at) this.cachedAt = session.at;
-      this.session = session;
-      return session;
-    })().finally(() => {
-      this.starting = undefined;
-    });
-    return this.starting;
+    for (;;) {
+      if (this.session) return this.session;
+      if (!this.cookies) throw new GeminiError('upstream_unavailable', `Gemini account ${this.name} has no cookies`, 'none', { code: 'no_cookies' });
+      this.starting ??= this.start(this.cookies, signal).finally(() => {
+        this.starting = undefined;
+      });
+      const session = await this.starting;
+      if (session) return session;
+    }
+  }
+
+  /** A session on `set`; undefined when the cookies were replaced while it started (start again). */
+  private async start(set: CookieSet, signal?: AbortSignal): Promise<GeminiSession | undefined> {
+    const session = this.newSession(set);
+    try {
+      await session.init(signal);
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+    if (this.cookies !== set) {
+      void session.close();
+      return undefined;
+    }
+    if (session.at) this.cachedAt = session.at;
+    this.session = session;
+    return session;
   }
 
   /** Re-read the page for a fresh access token (after an HTTP 400). */
@@ -140,6 +149,7 @@ export class Account {
     this.useCookies(set);
     this.lastError = undefined;
     void old?.close();
+    await this.shared.publish(this.name, set);
   }
 
   /** What pasted cookies would give, without saving them: the account status and its models. */
@@ -206,27 +216,34 @@ export class Account {
     return this.rotate();
   }
 
-  /** A cool-down another replica saw (usage limit, block) applies here too. */
-  async adoptRest(): Promise<void> {
-    if (this.shared === SOLO || this.state !== 'ok') return;
-    const rest = await this.shared.resting(this.name);
-    if (!rest || rest.until <= Date.now() || this.state !== 'ok') return;
-    this.state = rest.state;
-    this.until = rest.until;
-    this.log.info({ account: this.name, state: rest.state, until: new Date(rest.until).toISOString() }, 'gemini account resting (seen by another replica)');
+  /** What other replicas learned about this account (a newer cookie, a cool-down); a no-op alone. */
+  async syncShared(): Promise<void> {
+    if (this.shared === SOLO) return;
+    await this.adoptCookies();
+    await this.adoptRest();
   }
 
-  /** A cookie another replica rotated (same account, newer) replaces ours, file included. */
-  private async adoptShared(): Promise<void> {
+  /** A newer cookie another replica rotated or was given replaces ours, file included. */
+  private async adoptCookies(): Promise<void> {
     const current = this.cookies;
-    if (!current || this.shared === SOLO) return;
     const shared = await this.shared.latest(this.name);
-    if (!shared || shared.cookies[PSID] !== current.cookies[PSID] || shared.cookies[PSIDTS] === current.cookies[PSIDTS]) return;
-    if ((shared.updatedAt ?? '') <= (current.updatedAt ?? '') || this.cookies !== current) return;
-    await saveCookieFile(this.cookiePath, shared);
+    if (!shared || this.cookies !== current) return;
+    if (current && (shared.cookies[PSIDTS] === current.cookies[PSIDTS] && shared.cookies[PSID] === current.cookies[PSID])) return;
+    if (current && (shared.updatedAt ?? '') <= (current.updatedAt ?? '')) return;
     this.useCookies(shared);
     this.dropSession();
     this.log.info({ account: this.name }, 'gemini cookie picked up from another replica');
+    await saveCookieFile(this.cookiePath, shared);
+  }
+
+  /** A cool-down another replica saw (usage limit, block) applies here too. */
+  private async adoptRest(): Promise<void> {
+    if (!this.usable()) return;
+    const rest = await this.shared.resting(this.name);
+    if (!rest || rest.until <= Date.now() || !this.usable()) return;
+    this.state = rest.state;
+    this.until = rest.until;
+    this.log.info({ account: this.name, state: rest.state, until: new Date(rest.until).toISOString() }, 'gemini account resting (seen by another replica)');
   }
 
   /** Rotate every `intervalMs` while enabled; errors are recorded and retried next time. */

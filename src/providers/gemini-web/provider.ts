@@ -103,8 +103,8 @@ export class GeminiWebProvider implements Provider {
     await this.loading;
     // A cookie file put in place by hand (not through /admin/cookies) is picked up on first use.
     await Promise.all(this.order.filter((a) => a.state === 'no_cookies').map((a) => a.load()));
-    // Cool-downs other replicas saw (a no-op without Redis).
-    await Promise.all(this.order.map((a) => a.adoptRest()));
+    // Cookies and cool-downs other replicas saw (a no-op without Redis).
+    await Promise.all(this.order.map((a) => a.syncShared()));
     const config = this.config;
     const attempts = await this.plan(request, context.upstreamModel);
     if (attempts.length === 0) throw this.noAccount();
