@@ -11,7 +11,7 @@ import { maskedConfig } from './config/mask.js';
 import type { GatewayConfig } from './config/schema.js';
 import { GatewayError } from './core/gateway-error.js';
 import type { ChatEvent } from './core/types.js';
-import { parseCookieInput, saveCookieFile, PSID, PSIDTS } from './providers/gemini-web/cookies.js';
+import { parseCookieInput, saveCookieFile, PSID, PSIDTS } from './providers/gemini-web/cookie-file.js';
 import { GeminiWebProvider } from './providers/gemini-web/provider.js';
 import { GeminiSession } from './providers/gemini-web/session.js';
 import { desiredProviders } from './providers/registry.js';

@@ -3,15 +3,15 @@
 
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import { isLoopbackHost, isOpen } from './auth.js';
+import { isLoopbackHost, isOpen } from './http/auth.js';
 import { formatIssues, loadConfigFile, resolveConfigPath } from './config/load.js';
 import { configSecrets } from './config/mask.js';
 import { reloadConfig } from './config/reload.js';
 import { ConfigStore } from './config/store.js';
 import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
-import { drain, type DrainResult } from './lifecycle.js';
+import { drain, type DrainResult } from './http/lifecycle.js';
 import { LogManager } from './logging.js';
-import type { ProviderRegistry } from './providers/provider.js';
+import type { ProviderRegistry } from './core/provider.js';
 import { SharedState } from './state/shared-state.js';
 import { SecretRegistry } from './secrets.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StaticProviderRegistry, type Provider } from '../src/providers/provider.js';
+import { StaticProviderRegistry, type Provider } from '../src/core/provider.js';
 import { appFor, type TestApp } from './helpers/app.js';
 
 const CLIENT = 'client-token-0123456789';

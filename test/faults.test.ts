@@ -8,7 +8,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { inflightCount } from '../src/lifecycle.js';
+import { inflightCount } from '../src/http/lifecycle.js';
 import { FakeGemini, PSID, PSIDTS } from './fakes/gemini-web.js';
 import { FakeUpstream, rawChunk, textChunks } from './fakes/openai-upstream.js';
 import { startTestGateway, waitFor, type TestGateway } from './helpers/gateway.js';

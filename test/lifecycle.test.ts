@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { drain } from '../src/lifecycle.js';
+import { drain } from '../src/http/lifecycle.js';
 import { appFor, type TestApp } from './helpers/app.js';
 
 const TOKEN = 'drain-token-0123456789';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../src/config/load.js';
 import type { GatewayConfig } from '../src/config/schema.js';
 import { GatewayError } from '../src/core/gateway-error.js';
-import { Router } from '../src/router.js';
+import { Router } from '../src/pipeline/router.js';
 import { ScriptedProvider, registryWith } from './helpers/scripted-provider.js';
 
 function config(yaml: string): GatewayConfig {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from './fakes/gemini-web.js';
 import { FakeUpstream, textChunks } from './fakes/openai-upstream.js';
 import { spawnGatewayProcess, waitFor } from './helpers/gateway.js';
-import { Account } from '../src/providers/gemini-web/accounts.js';
+import { Account } from '../src/providers/gemini-web/account.js';
 import { SecretRegistry } from '../src/secrets.js';
 import { SharedState } from '../src/state/shared-state.js';
 

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ImageLinks } from '../src/providers/gemini-web/images.js';
+import { ImageLinks } from '../src/providers/gemini-web/image-links.js';
 import { FakeGemini, PSID, PSIDTS } from './fakes/gemini-web.js';
 import { appFor, type TestApp } from './helpers/app.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';

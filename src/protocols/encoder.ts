@@ -4,7 +4,7 @@
 import type { ChatResult } from '../core/collect.js';
 import type { GatewayError } from '../core/gateway-error.js';
 import type { ChatEvent, ChatRequest } from '../core/types.js';
-import type { ClientProtocol } from '../errors.js';
+import type { ClientProtocol } from './errors.js';
 
 export interface ResponseMeta {
   /** The response id in the protocol's style (msg_…, chatcmpl-…, resp_…). */

@@ -3,7 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { ModelInfo } from '../core/types.js';
-import type { Router } from '../router.js';
+import type { Router } from '../pipeline/router.js';
 
 // Model lists need a creation time; ours are not versioned, so report a fixed, plausible one.
 const CREATED_AT = Date.UTC(2025, 0, 1) / 1000;

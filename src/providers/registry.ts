@@ -9,7 +9,7 @@ import { GeminiWebProvider } from './gemini-web/provider.js';
 import { OpenAICompatibleProvider, type OpenAICompatibleSettings } from './openai-compatible/provider.js';
 import { SharedState } from '../state/shared-state.js';
 import type { StoredConversation } from './gemini-web/conversations.js';
-import type { Provider, ProviderLog, ProviderRegistry } from './provider.js';
+import type { Provider, ProviderLog, ProviderRegistry } from '../core/provider.js';
 
 type Upstream = GatewayConfig['openai_compatible'][number];
 

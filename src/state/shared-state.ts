@@ -3,7 +3,7 @@
 // in this process, as on a single Pi.
 
 import type { Redis } from 'ioredis';
-import { RedisAccountCoordinator, SOLO, type AccountCoordinator } from './accounts.js';
+import { RedisAccountCoordinator, SOLO, type AccountCoordinator } from './account-coordinator.js';
 import { MemoryTtlStore, RedisTtlStore, type StoreFailure, type TtlStore } from './ttl-store.js';
 
 export interface SharedStateLog {

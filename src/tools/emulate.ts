@@ -10,7 +10,7 @@ import { restoreCustomToolCalls, withCustomToolsAsFunctions } from '../core/cust
 import { randomId } from '../core/ids.js';
 import { TtlMap } from '../core/ttl-map.js';
 import type { ChatEvent, ChatRequest, ContentPart, FinishReason, Message } from '../core/types.js';
-import type { Provider, ProviderCallContext } from '../providers/provider.js';
+import type { Provider, ProviderCallContext } from '../core/provider.js';
 import { parseCall } from './args.js';
 import { CORRECTION, renderCall, renderInstructions, renderResult } from './format.js';
 import { ToolStreamParser } from './parser.js';

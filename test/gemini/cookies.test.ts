@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/core/gateway-error.js';
-import { parseCookieInput } from '../../src/providers/gemini-web/cookies.js';
+import { parseCookieInput } from '../../src/providers/gemini-web/cookie-file.js';
 
 const PSID = 'g.a000abcdefghijklmnopqrstuvwxyz0123456789';
 const TS = 'sidts-ABCDEFGHIJ0123456789';

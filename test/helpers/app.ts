@@ -4,7 +4,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { configSecrets } from '../../src/config/mask.js';
 import { ConfigStore } from '../../src/config/store.js';
 import { LogManager } from '../../src/logging.js';
-import type { ProviderRegistry } from '../../src/providers/provider.js';
+import type { ProviderRegistry } from '../../src/core/provider.js';
 import { SecretRegistry } from '../../src/secrets.js';
 import { CaptureStream } from './capture.js';
 

@@ -2,7 +2,7 @@
 // failures) and records what it was asked. Never reachable from the product.
 import { GatewayError } from '../../src/core/gateway-error.js';
 import type { ChatEvent, ChatRequest } from '../../src/core/types.js';
-import { StaticProviderRegistry, type Provider, type ProviderCallContext } from '../../src/providers/provider.js';
+import { StaticProviderRegistry, type Provider, type ProviderCallContext } from '../../src/core/provider.js';
 
 export type Step = ChatEvent | { wait: number } | { throw: GatewayError };
 

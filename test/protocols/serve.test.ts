@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/core/gateway-error.js';
-import { drain } from '../../src/lifecycle.js';
+import { drain } from '../../src/http/lifecycle.js';
 import { appFor, type TestApp } from '../helpers/app.js';
 import { waitFor } from '../helpers/gateway.js';
 import { ScriptedProvider, registryWith, scripts } from '../helpers/scripted-provider.js';

@@ -5,7 +5,7 @@ import { connectProxy } from '../helpers/connect-proxy.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeUpstream, rawChunk, textChunks, toolCallChunks } from '../fakes/openai-upstream.js';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway.js';
-import { inflightCount } from '../../src/lifecycle.js';
+import { inflightCount } from '../../src/http/lifecycle.js';
 
 const TOKEN = 'oai-compat-token-123456';
 let primary: FakeUpstream;

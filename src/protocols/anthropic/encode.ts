@@ -8,7 +8,7 @@ import type { GatewayError } from '../../core/gateway-error.js';
 import { ids, styledCallId } from '../../core/ids.js';
 import type { ChatEvent, ChatRequest, FinishReason, Usage } from '../../core/types.js';
 import { imageMarkdown } from '../../core/types.js';
-import { anthropicErrorBody } from '../../errors.js';
+import { anthropicErrorBody } from '../errors.js';
 import { sseEvent, type ProtocolAdapter, type ResponseMeta, type StreamEncoder } from '../encoder.js';
 
 const STOP_REASON: Record<FinishReason, string> = {

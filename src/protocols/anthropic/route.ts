@@ -3,8 +3,8 @@
 
 import type { FastifyInstance } from 'fastify';
 import { countRequestTokens } from '../../core/tokens.js';
-import type { Router } from '../../router.js';
-import { serveChat, type ServeOptions } from '../serve.js';
+import type { Router } from '../../pipeline/router.js';
+import { serveChat, type ServeOptions } from '../../pipeline/serve.js';
 import { array, invalid, nonEmptyString, object } from '../validate.js';
 import { decodeAnthropicRequest, type DecodeNotes } from './decode.js';
 import { anthropicAdapter } from './encode.js';

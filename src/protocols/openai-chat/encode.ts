@@ -7,7 +7,7 @@ import type { GatewayError } from '../../core/gateway-error.js';
 import { ids, styledCallId } from '../../core/ids.js';
 import type { ChatEvent, FinishReason, Usage } from '../../core/types.js';
 import { imageMarkdown } from '../../core/types.js';
-import { openAIErrorBody } from '../../errors.js';
+import { openAIErrorBody } from '../errors.js';
 import type { ProtocolAdapter, ResponseMeta, StreamEncoder } from '../encoder.js';
 
 const FINISH: Record<FinishReason, string> = {

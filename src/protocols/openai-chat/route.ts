@@ -1,7 +1,7 @@
 // POST /v1/chat/completions.
 
 import type { FastifyInstance } from 'fastify';
-import { serveChat, type ServeOptions } from '../serve.js';
+import { serveChat, type ServeOptions } from '../../pipeline/serve.js';
 import { isObject } from '../validate.js';
 import { decodeChatRequest } from './decode.js';
 import { chatAdapter } from './encode.js';

@@ -3,7 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../core/gateway-error.js';
-import { serveChat, type ServeOptions } from '../serve.js';
+import { serveChat, type ServeOptions } from '../../pipeline/serve.js';
 import { decodeResponsesRequest } from './decode.js';
 import { responsesAdapter } from './encode.js';
 import type { Message } from '../../core/types.js';

@@ -7,8 +7,8 @@ import { restoreCustomToolCalls, withCustomToolsAsFunctions } from '../../core/c
 import { GatewayError } from '../../core/gateway-error.js';
 import type { ChatEvent, ChatRequest, ModelInfo } from '../../core/types.js';
 import { globMatch } from '../../core/glob.js';
-import { createDispatcher } from '../http.js';
-import type { Provider, ProviderCallContext, ProviderHealth } from '../provider.js';
+import { createDispatcher } from '../../net/dispatchers.js';
+import type { Provider, ProviderCallContext, ProviderHealth } from '../../core/provider.js';
 import { buildChatBody } from './request.js';
 import { retryAfterSeconds, transportError, upstreamErrorFromBody } from './errors.js';
 import { ChunkMapper, completionEvents, parseChunk, readSse } from './stream.js';

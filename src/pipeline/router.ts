@@ -3,11 +3,11 @@
 // Real names pass through unchanged unless an alias says otherwise. `plan()` adds the fallback
 // chain (`routing.fallbacks`) the serving pipeline tries when a route fails before any output.
 
-import type { GatewayConfig } from './config/schema.js';
-import { GatewayError } from './core/gateway-error.js';
-import { globMatch, isGlob } from './core/glob.js';
-import type { ModelInfo } from './core/types.js';
-import type { Provider, ProviderRegistry } from './providers/provider.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { GatewayError } from '../core/gateway-error.js';
+import { globMatch, isGlob } from '../core/glob.js';
+import type { ModelInfo } from '../core/types.js';
+import type { Provider, ProviderRegistry } from '../core/provider.js';
 
 export type RouteVia = 'exact' | 'alias' | 'glob' | 'default' | 'fallback';
 

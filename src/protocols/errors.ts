@@ -2,7 +2,7 @@
 // Also turns Fastify's own errors (bad JSON, body too large, wrong content type) into
 // GatewayErrors so nothing reaches a client as a bare 500.
 
-import { GatewayError, type GatewayErrorKind } from './core/gateway-error.js';
+import { GatewayError, type GatewayErrorKind } from '../core/gateway-error.js';
 
 export type ClientProtocol = 'openai' | 'anthropic';
 

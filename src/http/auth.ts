@@ -4,8 +4,8 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { GatewayConfig } from './config/schema.js';
-import { GatewayError } from './core/gateway-error.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { GatewayError } from '../core/gateway-error.js';
 
 export type Access = 'public' | 'client' | 'admin';
 

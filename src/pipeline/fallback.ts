@@ -3,11 +3,11 @@
 // usage limits; honours Retry-After. Never on invalid requests. Once a route has produced an
 // event, its stream is passed through as it is: content is never restarted or spliced.
 
-import { GatewayError } from './core/gateway-error.js';
-import type { ChatEvent, ChatRequest } from './core/types.js';
-import { toGatewayError } from './errors.js';
-import { metrics } from './metrics.js';
-import type { ProviderCallContext } from './providers/provider.js';
+import { GatewayError } from '../core/gateway-error.js';
+import type { ChatEvent, ChatRequest } from '../core/types.js';
+import { toGatewayError } from '../protocols/errors.js';
+import { metrics } from '../metrics.js';
+import type { ProviderCallContext } from '../core/provider.js';
 import type { Route } from './router.js';
 
 export interface RetryPolicy {

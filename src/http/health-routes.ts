@@ -1,7 +1,7 @@
 // Liveness and readiness. Both are public and reveal nothing secret: states, never values.
 
 import type { FastifyInstance } from 'fastify';
-import type { ProviderRegistry } from './providers/provider.js';
+import type { ProviderRegistry } from '../core/provider.js';
 
 const startedAt = Date.now();
 

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/gateway-error.js';
 import { GeminiWebProvider } from '../providers/gemini-web/provider.js';
-import type { ProviderRegistry } from '../providers/provider.js';
+import type { ProviderRegistry } from '../core/provider.js';
 
 function gemini(providers: ProviderRegistry): GeminiWebProvider {
   const provider = providers.get('gemini');

@@ -5,11 +5,11 @@
 import { metrics } from '../../metrics.js';
 import type { SecretRegistry } from '../../secrets.js';
 import { mask } from '../../secrets.js';
-import type { ProviderLog } from '../provider.js';
-import { loadCookieFile, parseCookieInput, PSID, PSIDTS, saveCookieFile, type CookieSet } from './cookies.js';
+import type { ProviderLog } from '../../core/provider.js';
+import { loadCookieFile, parseCookieInput, PSID, PSIDTS, saveCookieFile, type CookieSet } from './cookie-file.js';
 import { GeminiError, type AccountEffect } from './errors.js';
 import { GeminiSession, type Endpoints } from './session.js';
-import { SOLO, type AccountCoordinator } from '../../state/accounts.js';
+import { SOLO, type AccountCoordinator } from '../../state/account-coordinator.js';
 
 export type AccountState = 'ok' | 'cooling' | 'blocked' | 'expired' | 'no_cookies';
 

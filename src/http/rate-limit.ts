@@ -1,7 +1,7 @@
 // Per-token rate limit (auth.rate_limit requests per minute): a token bucket per client token name.
 // The map is bounded by the number of configured tokens (names, never the secret values).
 
-import { GatewayError } from './core/gateway-error.js';
+import { GatewayError } from '../core/gateway-error.js';
 
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();

@@ -3,8 +3,8 @@
 // the default model, and each upstream's health.
 
 import type { FastifyInstance } from 'fastify';
-import type { ProviderRegistry } from '../providers/provider.js';
-import { modelSources, type Router } from '../router.js';
+import type { ProviderRegistry } from '../core/provider.js';
+import { modelSources, type Router } from '../pipeline/router.js';
 import { isGlob } from '../core/glob.js';
 
 export function registerRoutingTable(app: FastifyInstance, router: Router, providers: ProviderRegistry): void {

@@ -11,7 +11,7 @@ import type { ConfigStore } from '../config/store.js';
 import { GatewayError } from '../core/gateway-error.js';
 import type { LogManager } from '../logging.js';
 import { OpenAICompatibleProvider } from '../providers/openai-compatible/provider.js';
-import type { ProviderRegistry } from '../providers/provider.js';
+import type { ProviderRegistry } from '../core/provider.js';
 
 interface AdminServices {
   store: ConfigStore;

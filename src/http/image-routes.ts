@@ -2,9 +2,9 @@
 // load them without our token; the signature and expiry are the protection).
 
 import type { FastifyInstance } from 'fastify';
-import { GatewayError } from './core/gateway-error.js';
-import { GeminiWebProvider } from './providers/gemini-web/provider.js';
-import type { ProviderRegistry } from './providers/provider.js';
+import { GatewayError } from '../core/gateway-error.js';
+import { GeminiWebProvider } from '../providers/gemini-web/provider.js';
+import type { ProviderRegistry } from '../core/provider.js';
 
 export function registerImageRoutes(app: FastifyInstance, providers: ProviderRegistry): void {
   app.get<{ Params: { token: string } }>('/images/:token', { config: { access: 'public' } }, async (request, reply) => {

@@ -3,9 +3,9 @@
 
 import type { FastifyRequest } from 'fastify';
 import type { Access } from './auth.js';
-import type { ConfigSnapshot } from './config/store.js';
-import type { Usage } from './core/types.js';
-import type { ClientProtocol } from './errors.js';
+import type { ConfigSnapshot } from '../config/store.js';
+import type { Usage } from '../core/types.js';
+import type { ClientProtocol } from '../protocols/errors.js';
 
 export interface RequestContext {
   /** Taken once in onRequest; a config reload never changes it for this request. */

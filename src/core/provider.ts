@@ -1,7 +1,7 @@
 // The contract every upstream implements. Providers never see a wire protocol of our clients:
 // they take a canonical ChatRequest and yield canonical ChatEvents.
 
-import type { ChatEvent, ChatRequest, ModelInfo } from '../core/types.js';
+import type { ChatEvent, ChatRequest, ModelInfo } from './types.js';
 
 export interface ProviderCapabilities {
   /** Native function calling; false means tool emulation (src/tools/) wraps this provider. */

@@ -2,10 +2,10 @@
 // ring of recent requests: no bodies, no secrets).
 
 import type { FastifyInstance } from 'fastify';
-import { authenticate } from '../auth.js';
+import { authenticate } from '../http/auth.js';
 import { metrics, registry, type RequestRing } from '../metrics.js';
 import { GeminiWebProvider } from '../providers/gemini-web/provider.js';
-import type { ProviderRegistry } from '../providers/provider.js';
+import type { ProviderRegistry } from '../core/provider.js';
 
 const STATES = ['ok', 'cooling', 'blocked', 'expired', 'no_cookies'];
 

@@ -12,14 +12,14 @@ import { collect } from '../core/collect.js';
 import { GatewayError } from '../core/gateway-error.js';
 import { countRequestTokens, countTextTokens, estimateTokens } from '../core/tokens.js';
 import type { ChatEvent, ChatRequest, Usage } from '../core/types.js';
-import { toGatewayError } from '../errors.js';
+import { toGatewayError } from '../protocols/errors.js';
 import { metrics } from '../metrics.js';
-import { streamWithFallback, type RetryPolicy } from '../fallback.js';
+import { streamWithFallback, type RetryPolicy } from './fallback.js';
 import type { GatewayConfig } from '../config/schema.js';
-import type { Route, Router } from '../router.js';
+import type { Route, Router } from './router.js';
 import { globMatch } from '../core/glob.js';
 import { emulateTools } from '../tools/emulate.js';
-import type { ProtocolAdapter, ResponseMeta, StreamEncoder } from './encoder.js';
+import type { ProtocolAdapter, ResponseMeta, StreamEncoder } from '../protocols/encoder.js';
 
 export interface ServeOptions {
   router: Router;
