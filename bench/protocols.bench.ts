@@ -57,7 +57,7 @@ describe(`encode a ${CHUNKS}-chunk text stream (divide by ${CHUNKS} for per-chun
     encodeAll(new ResponsesStreamEncoder({ meta, chat, extras: { store: false, tools: [], toolChoice: 'auto', instructions: null, metadata: {}, reasoningSummary: false, dropped: [] } }));
   });
   bench('collect (non-stream path)', async () => {
-    await collect((async function* () { yield* textEvents; })());
+    await collect((async function* () { yield* textEvents; })(), () => true, () => ({ type: 'finish', reason: 'stop' }));
   });
 });
 

@@ -7,8 +7,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { registerAdminRoutes } from './admin/config-routes.js';
 import { authenticate } from './http/auth.js';
 import type { ConfigStore } from './config/store.js';
-import { GatewayError } from './core/gateway-error.js';
-import { errorReply, toGatewayError } from './protocols/errors.js';
+import { GatewayError, toGatewayError } from './core/gateway-error.js';
+import { errorReply } from './protocols/errors.js';
 import { trackInflight } from './http/lifecycle.js';
 import type { LogManager } from './logging.js';
 import { registerHealthRoutes } from './http/health-routes.js';
@@ -28,6 +28,8 @@ import { registerConsole } from './admin/console.js';
 import { accessFor, protocolFor } from './http/request-context.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { Router } from './pipeline/router.js';
+import { serveChat } from './pipeline/serve.js';
+import type { ServeChat } from './protocols/encoder.js';
 import { SharedState } from './state/shared-state.js';
 import type { Message } from './core/types.js';
 
@@ -110,10 +112,13 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
 
   registerHealthRoutes(app, providers);
   const router = new Router(providers);
-  registerModelRoutes(app, router);
-  registerAnthropicRoutes(app, { router });
-  registerChatRoutes(app, { router });
-  registerResponsesRoutes(app, { router, store: state.store<Message[]>('responses', 256, 60 * 60 * 1000) });
+  // The model's own words for emulated tool calls, kept like conversations (Redis when configured).
+  const serveOptions = { router, ownWords: state.store<string>('tool-replay', 5000, 2 * 60 * 60 * 1000) };
+  const serve: ServeChat = (request, reply, chat, adapter) => serveChat(request, reply, chat, adapter, serveOptions);
+  registerModelRoutes(app, (config) => router.listModels(config));
+  registerAnthropicRoutes(app, serve);
+  registerChatRoutes(app, serve);
+  registerResponsesRoutes(app, serve, state.store<Message[]>('responses', 256, 60 * 60 * 1000));
   registerAdminRoutes(app, { store, logs, providers });
   registerCookieRoutes(app, providers);
   registerMetricsRoutes(app, providers, ring);
@@ -166,6 +171,7 @@ function logRequest(request: FastifyRequest, reply: FastifyReply, ring: RequestR
   if (ctx?.stream) fields.stream = true;
   if (ttfbMs !== undefined) fields.ttfb_ms = ttfbMs;
   if (ctx?.usage) fields.tokens = { input: ctx.usage.inputTokens, output: ctx.usage.outputTokens };
+  if (ctx?.budget) fields.upstream_calls = ctx.budget.used;
   if (ctx?.tokenName && ctx.tokenName !== 'public') fields.client = ctx.tokenName;
   const msg = `${request.method} ${path} | ${ctx?.model ?? '-'} | ${reply.statusCode} | ${(durationMs / 1000).toFixed(3)}s`;
   // Probes from Docker / orchestrators every few seconds would drown the INFO log.

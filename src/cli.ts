@@ -10,13 +10,10 @@ import { formatIssues, loadConfigFile, resolveConfigPath } from './config/load.j
 import { maskedConfig } from './config/mask.js';
 import type { GatewayConfig } from './config/schema.js';
 import { GatewayError } from './core/gateway-error.js';
-import type { ChatEvent } from './core/types.js';
+import { upstreams } from './providers/catalog.js';
 import { parseCookieInput, saveCookieFile, PSID, PSIDTS } from './providers/gemini-web/cookie-file.js';
-import { GeminiWebProvider } from './providers/gemini-web/provider.js';
-import { GeminiSession } from './providers/gemini-web/session.js';
-import { desiredProviders } from './providers/registry.js';
-import { OpenAICompatibleProvider } from './providers/openai-compatible/provider.js';
 import { mask, SecretRegistry } from './secrets.js';
+import { SharedState } from './state/shared-state.js';
 
 const USAGE = `Usage: gemini-gateway [command]
 
@@ -125,84 +122,24 @@ async function step(print: Print, name: string, run: () => Promise<string | void
 /** Each step against the real upstreams, with the user's cookies: what works, what does not. */
 async function doctor(print: Print, env: NodeJS.ProcessEnv): Promise<number> {
   const file = resolveConfigPath(env);
-  const config = await loadOrReport(file, print, env);
-  if (!config) return 2;
+  const loaded = await loadOrReport(file, print, env);
+  if (!loaded) return 2;
+  // No rotation timers and no conversation reuse in a one-shot check.
+  const config: GatewayConfig = { ...loaded, gemini: { ...loaded.gemini, auto_refresh: false, conversations: { ...loaded.gemini.conversations, reuse: false } } };
+  const deps = { secrets: new SecretRegistry(), log: SILENT, state: SharedState.memory() };
   let ok = true;
-  const record = (passed: boolean) => {
-    ok &&= passed;
-    return passed;
-  };
-
-  if (config.gemini.enabled) {
-    const provider = new GeminiWebProvider(new SecretRegistry(), SILENT);
-    await provider.apply({ ...config.gemini, auto_refresh: false, conversations: { ...config.gemini.conversations, reuse: false } });
-    for (const name of provider.accountNames()) {
-      const account = provider.account(name)!;
-      print(`Gemini account "${name}" (${account.cookiePath}):`);
-      const status = account.status(false);
-      if (!record(Boolean(status.has_psid))) {
-        print(`✗ cookies: none found (write the file or use \`gemini-gateway cookies import\`)`);
-        continue;
-      }
-      const session = new GeminiSession({
-        endpoints: config.gemini.endpoints,
-        cookies: await readCookies(account.cookiePath),
-        proxy: config.gemini.accounts.find((a) => a.name === name)?.proxy ?? config.gemini.proxy,
-        language: config.gemini.language,
-        connectTimeoutMs: config.gemini.timeouts.connect * 1000,
-      });
-      try {
-        if (!record(await step(print, 'preflight (www.google.com)', async () => `HTTP ${await session.preflight()}`))) continue;
-        if (!record(await step(print, 'token page (/app)', async () => { await session.loadPage(); return session.at ? 'access token found' : 'page loaded, no access token in it'; }))) continue;
-        if (!record(await step(print, 'account status and models (otAQ7b)', async () => { await session.loadStatus(); return `status ${session.accountStatus}, models: ${session.models.map((m) => `${m.display} (${m.id})`).join(', ') || 'none listed'}`; }))) continue;
-      } finally {
-        await session.close();
-      }
-      for (const model of config.gemini.models) {
-        record(await step(print, `prompt on ${model}`, async () => `"${(await oneLine(provider, model)).slice(0, 60)}"`));
-      }
-      record(await step(print, 'cookie rotation', async () => {
-        const rotation = await account.rotate();
-        if (rotation.result === 'error') throw new Error(rotation.error ?? 'rotation failed');
-        return rotation.result === 'rotated' ? 'new __Secure-1PSIDTS saved' : 'answered without a new __Secure-1PSIDTS';
-      }));
+  for (const upstream of upstreams(config)) {
+    const provider = upstream.create(deps);
+    try {
+      await upstream.update?.(provider);
+      if (!provider.doctor) continue;
+      ok = (await provider.doctor.diagnose((name, run) => step(print, name, run), print)) && ok;
+    } finally {
+      await provider.close?.();
     }
-    await provider.close();
-  }
-
-  for (const [id, settings] of desiredProviders(config)) {
-    print(`${id} (${settings.baseUrl}):`);
-    const provider = new OpenAICompatibleProvider({ ...settings, discoverModels: true });
-    record(await step(print, 'models (GET /models)', async () => {
-      const body = (await provider.getJson('/models')) as { data?: Array<{ id?: string }> };
-      const ids = (body.data ?? []).map((m) => m.id).filter(Boolean);
-      return `${ids.length} models${ids.length ? `: ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', …' : ''}` : ''}`;
-    }));
-    await provider.close();
   }
   print(ok ? 'All checks passed.' : 'Some checks failed (see ✗ above).');
   return ok ? 0 : 1;
-}
-
-async function readCookies(file: string): Promise<Record<string, string>> {
-  return parseCookieInput(await readFile(file, 'utf8')).cookies;
-}
-
-async function oneLine(provider: GeminiWebProvider, model: string): Promise<string> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 120_000);
-  let text = '';
-  try {
-    const events: AsyncIterable<ChatEvent> = provider.stream(
-      { model, system: [], messages: [{ role: 'user', content: [{ type: 'text', text: 'Reply with the single word OK.' }] }], tools: [], toolChoice: { type: 'auto' }, stream: true },
-      { upstreamModel: model, signal: controller.signal, log: SILENT, requestId: 'doctor' },
-    );
-    for await (const event of events) if (event.type === 'text-delta') text += event.text;
-  } finally {
-    clearTimeout(timer);
-  }
-  if (!text.trim()) throw new Error('empty answer');
-  return text.trim();
 }
 
 // Run when executed directly (the package bin).

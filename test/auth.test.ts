@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StaticProviderRegistry, type Provider } from '../src/core/provider.js';
+import type { Provider } from '../src/core/provider.js';
+import { StaticProviderRegistry } from './helpers/scripted-provider.js';
 import { appFor, type TestApp } from './helpers/app.js';
 
 const CLIENT = 'client-token-0123456789';
@@ -85,7 +86,7 @@ describe('authentication', () => {
   it('/ready is 200 once one upstream is usable', async () => {
     const provider = (id: string, usable: boolean): Provider => ({
       id,
-      capabilities: { nativeTools: true, images: false, thinking: false },
+      capabilities: { nativeTools: true },
       stream: async function* () {},
       listModels: async () => [],
       health: () => ({ state: usable ? 'ok' : 'unavailable', usable, detail: 'cookie sid=SECRETVALUE' }),

@@ -95,6 +95,33 @@ describe('two replicas sharing Redis', () => {
     expect(turn2!.metadata[0], 'replica B continued the chat replica A started').toBe([...gemini.chats.keys()].at(-1));
   });
 
+  it('continue an agent turn with emulated tool calls on the other replica, sending only the new tool result', async () => {
+    const tools = [{ type: 'function', function: { name: 'read_file', parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } } }];
+    // Gemini answers with a call first; once it sees the tool's output, with the final text.
+    const call = 'Let me read it.\n\n```toolcall\n{"name": "read_file", "arguments": {"path": "a.txt"}}\n```';
+    gemini.reply = (r) => ({ final: { text: r.prompt.includes('hello from a.txt') ? 'The file says hello.' : call } });
+    const question = { role: 'user', content: 'What does a.txt say?' };
+    const first = await post(a, '/v1/chat/completions', { model: 'gemini-3-flash', user: 'team-agent', tools, messages: [question] });
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    const message = first.json.choices[0].message;
+    expect(first.json.choices[0].finish_reason).toBe('tool_calls');
+    const chat = [...gemini.chats.keys()].at(-1);
+
+    const second = await post(b, '/v1/chat/completions', {
+      model: 'gemini-3-flash',
+      user: 'team-agent',
+      tools,
+      messages: [question, { role: 'assistant', content: message.content, tool_calls: message.tool_calls }, { role: 'tool', tool_call_id: message.tool_calls[0].id, content: 'hello from a.txt' }],
+    });
+    expect(second.status, JSON.stringify(second.json)).toBe(200);
+    expect(second.json.choices[0].message.content).toBe('The file says hello.');
+    const turn = gemini.generates.at(-1)!;
+    expect(turn.metadata[0], 'replica B continued the Gemini chat replica A started').toBe(chat);
+    expect(turn.prompt, 'only the new tool result was sent').toContain('hello from a.txt');
+    expect(turn.prompt).not.toContain('What does a.txt say?');
+    expect(turn.prompt, 'the tool instructions were not sent again').not.toContain('You can call the tools');
+  });
+
   it('follow a previous_response_id chain that hops between replicas', async () => {
     upstream.handler = (r) => ({ sse: textChunks(`seen ${(r.body.messages as unknown[]).length} messages`) });
     const one = await post(a, '/v1/responses', { model: 'gpt-4o', input: 'first question' });

@@ -1,5 +1,6 @@
-// Admin endpoints for config and logging. They call services (config store, log manager) and
-// never reach into providers. Errors use the OpenAI envelope, like every non-Anthropic route.
+// Admin endpoints for config and logging (config store, log manager), and the g4f provider list
+// (through the upstream-query capability). Errors use the OpenAI envelope, like every
+// non-Anthropic route.
 
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -10,8 +11,7 @@ import { reloadConfig } from '../config/reload.js';
 import type { ConfigStore } from '../config/store.js';
 import { GatewayError } from '../core/gateway-error.js';
 import type { LogManager } from '../logging.js';
-import { OpenAICompatibleProvider } from '../providers/openai-compatible/provider.js';
-import type { ProviderRegistry } from '../core/provider.js';
+import { capability, type ProviderRegistry } from '../core/provider.js';
 
 interface AdminServices {
   store: ConfigStore;
@@ -52,8 +52,8 @@ export function registerAdminRoutes(app: FastifyInstance, { store, logs, provide
 
   // The g4f server's provider list, for choosing `g4f.provider_pinning` entries.
   app.get('/admin/g4f/providers', async () => {
-    const g4f = providers.get('g4f');
-    if (!(g4f instanceof OpenAICompatibleProvider)) throw new GatewayError('not_found', 'g4f is not enabled', { code: 'g4f_disabled' });
+    const g4f = capability(providers, 'upstreamQuery', 'g4f');
+    if (!g4f) throw new GatewayError('not_found', 'g4f is not enabled', { code: 'g4f_disabled' });
     return g4f.getJson('/providers');
   });
 

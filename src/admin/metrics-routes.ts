@@ -4,17 +4,15 @@
 import type { FastifyInstance } from 'fastify';
 import { authenticate } from '../http/auth.js';
 import { metrics, registry, type RequestRing } from '../metrics.js';
-import { GeminiWebProvider } from '../providers/gemini-web/provider.js';
-import type { ProviderRegistry } from '../core/provider.js';
+import { capability, type ProviderRegistry } from '../core/provider.js';
 
 const STATES = ['ok', 'cooling', 'blocked', 'expired', 'no_cookies'];
 
 export function registerMetricsRoutes(app: FastifyInstance, providers: ProviderRegistry, ring: RequestRing): void {
   app.get('/metrics', { config: { access: 'public' } }, async (request, reply) => {
     if (!request.ctx.snapshot.config.metrics.public) authenticate('admin', request.headers, request.ctx.snapshot.config.auth);
-    const gemini = providers.get('gemini');
     const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
-    if (gemini instanceof GeminiWebProvider) for (const account of gemini.status()) counts[String(account.state)]! += 1;
+    for (const account of capability(providers, 'cookieAccounts')?.status() ?? []) counts[String(account.state)]! += 1;
     for (const state of STATES) metrics.accounts.set({ state }, counts[state]!);
     return reply.type(registry.contentType).send(await registry.metrics());
   });

@@ -272,6 +272,8 @@ export const configSchema = z.strictObject({
       default_model: nonEmptyOptional,
       /** Model (glob) -> models to try in order when it fails before any output. */
       fallbacks: z.record(z.string(), z.array(z.string().min(1))).default({}),
+      /** Upstream calls one request may cause in all: retries, fallbacks, account failover, re-asks. */
+      max_upstream_calls: z.number().int().min(1).max(100).default(12),
     })
     .prefault({}),
 });

@@ -1,6 +1,7 @@
 // Collects a ChatEvent stream into one result, for non-streaming responses: the same events a
 // stream would carry, folded in order. An `error` event (or a thrown error) rejects.
 
+import type { FinishEvent } from './event-contract.js';
 import type { ChatEvent, FinishReason, Usage } from './types.js';
 import { imageMarkdown } from './types.js';
 
@@ -16,16 +17,17 @@ export interface ChatResult {
   stopSequence?: string;
 }
 
-/** `see` may consume events (return false) before they are folded in (usage tracking). */
-export async function collect(events: AsyncIterable<ChatEvent>, see?: (event: ChatEvent) => boolean): Promise<ChatResult> {
+/**
+ * `see` may hold events back (return false) before they are folded in: usage tracking and the
+ * event contract, which then gives the one finish (`finish`).
+ */
+export async function collect(events: AsyncIterable<ChatEvent>, see: (event: ChatEvent) => boolean, finish: () => FinishEvent): Promise<ChatResult> {
   const blocks: ResultBlock[] = [];
   const toolByIndex = new Map<number, Extract<ResultBlock, { type: 'tool_call' }>>();
   let usage: Usage | undefined;
-  let finish: FinishReason | undefined;
-  let stopSequence: string | undefined;
 
   for await (const event of events) {
-    if (see && !see(event)) continue;
+    if (!see(event)) continue;
     const last = blocks[blocks.length - 1];
     switch (event.type) {
       case 'text-delta':
@@ -61,18 +63,14 @@ export async function collect(events: AsyncIterable<ChatEvent>, see?: (event: Ch
         usage = event.usage;
         break;
       case 'finish':
-        finish = event.reason;
-        stopSequence = event.stopSequence;
-        break;
+        break; // held back by `see`; the one finish comes from `finish()`
       case 'error':
         throw event.error;
     }
   }
-  if (finish === undefined) {
-    finish = toolByIndex.size > 0 ? 'tool_calls' : 'stop';
-  }
-  const result: ChatResult = { blocks, finish };
+  const end = finish();
+  const result: ChatResult = { blocks, finish: end.reason };
   if (usage) result.usage = usage;
-  if (stopSequence !== undefined) result.stopSequence = stopSequence;
+  if (end.stopSequence !== undefined) result.stopSequence = end.stopSequence;
   return result;
 }

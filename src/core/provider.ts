@@ -1,13 +1,13 @@
-// The contract every upstream implements. Providers never see a wire protocol of our clients:
-// they take a canonical ChatRequest and yield canonical ChatEvents.
+// The contract every upstream implements, and the optional capabilities the shell (admin routes,
+// image links, the CLI) asks for instead of knowing provider classes. Providers never see a wire
+// protocol of our clients: they take a canonical ChatRequest and yield canonical ChatEvents.
 
+import type { CallBudget } from './call-budget.js';
 import type { ChatEvent, ChatRequest, ModelInfo } from './types.js';
 
 export interface ProviderCapabilities {
   /** Native function calling; false means tool emulation (src/tools/) wraps this provider. */
   nativeTools: boolean;
-  images: boolean;
-  thinking: boolean;
 }
 
 /** The logging a provider may use (a pino or Fastify request logger fits). */
@@ -27,6 +27,8 @@ export interface ProviderCallContext {
   requestId: string;
   /** The gateway's own origin as the client reached it (for links the answer carries). */
   origin?: string;
+  /** Every upstream call of this request draws from it (fallback, account failover, re-asks). */
+  budget?: CallBudget;
 }
 
 export type ProviderState = 'ok' | 'degraded' | 'unavailable' | 'disabled';
@@ -39,6 +41,41 @@ export interface ProviderHealth {
   detail?: string;
   /** Per-account states of a provider with several accounts (names and states only). */
   accounts?: Array<{ name: string; state: string }>;
+}
+
+/** Accounts signed in with browser cookies (Gemini web): what /admin/cookies* and /metrics use. */
+export interface CookieAccounts {
+  /** Account names in configured order (the first is the default). */
+  names(): string[];
+  /** The account's name (the default account's when none is given); not_found for an unknown one. */
+  resolve(account: string | undefined): string;
+  /** Per-account status for operators, cookie values masked. */
+  status(): Array<Record<string, unknown>>;
+  /** Validate and save new cookies (any supported format); the old ones stay on failure. Returns the account's status. */
+  replace(account: string | undefined, input: unknown): Promise<Record<string, unknown>>;
+  /** What pasted cookies would give, without saving them. */
+  check(account: string | undefined, input: unknown): Promise<{ account: string } & Record<string, unknown>>;
+  /** A one-line prompt through one account; resolves to the answer text. */
+  test(account: string | undefined, model: string, signal: AbortSignal): Promise<{ account: string; answer: string }>;
+  rotate(account: string | undefined): Promise<{ account: string; rotation: unknown }>;
+}
+
+/** Signed, expiring links to images an answer produced (served publicly at /images/<token>). */
+export interface ImageLinks {
+  fetchImage(token: string): Promise<{ status: number; type: string; body: Buffer }>;
+}
+
+/** Read-only JSON from the upstream's own API (g4f's provider list for `provider_pinning`). */
+export interface UpstreamQuery {
+  getJson(path: string): Promise<unknown>;
+}
+
+/** One step of `gemini-gateway doctor`: runs, prints ✓/✗ with the detail, returns whether it passed. */
+export type DoctorStep = (name: string, run: () => Promise<string | void>) => Promise<boolean>;
+
+export interface Diagnosable {
+  /** Try every step against the real upstream and report each; true when all passed. */
+  diagnose(step: DoctorStep, print: (line: string) => void): Promise<boolean>;
 }
 
 export interface Provider {
@@ -55,6 +92,12 @@ export interface Provider {
   health(): ProviderHealth;
   /** Release sockets and timers (shutdown, or replacement after a config reload). */
   close?(): Promise<void>;
+
+  // Optional capabilities: the shell asks for one, never for a provider class.
+  readonly cookieAccounts?: CookieAccounts;
+  readonly imageLinks?: ImageLinks;
+  readonly upstreamQuery?: UpstreamQuery;
+  readonly doctor?: Diagnosable;
 }
 
 /** The set of live providers. Rebuilt or updated by the owner when the config changes. */
@@ -65,18 +108,16 @@ export interface ProviderRegistry {
   close?(): Promise<void>;
 }
 
-export class StaticProviderRegistry implements ProviderRegistry {
-  private readonly byId: Map<string, Provider>;
-
-  constructor(private readonly providers: readonly Provider[] = []) {
-    this.byId = new Map(providers.map((p) => [p.id, p]));
+/** The first live provider offering a capability (e.g. `capability(providers, 'cookieAccounts')`). */
+export function capability<K extends 'cookieAccounts' | 'imageLinks' | 'upstreamQuery' | 'doctor'>(
+  providers: ProviderRegistry,
+  name: K,
+  id?: string,
+): NonNullable<Provider[K]> | undefined {
+  const candidates = id ? [providers.get(id)] : providers.list();
+  for (const provider of candidates) {
+    const found = provider?.[name];
+    if (found) return found as NonNullable<Provider[K]>;
   }
-
-  list(): readonly Provider[] {
-    return this.providers;
-  }
-
-  get(id: string): Provider | undefined {
-    return this.byId.get(id);
-  }
+  return undefined;
 }

@@ -4,6 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Access } from './auth.js';
 import type { ConfigSnapshot } from '../config/store.js';
+import type { CallBudget } from '../core/call-budget.js';
 import type { Usage } from '../core/types.js';
 import type { ClientProtocol } from '../protocols/errors.js';
 
@@ -21,6 +22,8 @@ export interface RequestContext {
   /** performance.now() when the first body byte went to the client (streams). */
   firstByteAt?: number;
   usage?: Usage;
+  /** Upstream calls this request made (retries, fallbacks, account failover, re-asks). */
+  budget?: CallBudget;
 }
 
 declare module 'fastify' {

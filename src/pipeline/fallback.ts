@@ -1,22 +1,19 @@
-// Tries the routes of a plan until one produces its first event. Retries a route (up to its
-// max_retries) and then moves on, on errors worth retrying: connect errors, timeouts, 429, 5xx,
-// usage limits; honours Retry-After. Never on invalid requests. Once a route has produced an
-// event, its stream is passed through as it is: content is never restarted or spliced.
+// Tries the routes of a plan until one produces its first event. Retries a route (its
+// `retry.maxRetries`) and then moves on, on errors worth retrying: connect errors, timeouts, 429,
+// 5xx, usage limits; honours Retry-After. An upstream failure that another try cannot fix (no
+// cookies) moves straight to the next route; an invalid request is never retried. Every attempt
+// draws from the request's CallBudget. Once a route has produced an event, its stream is passed
+// through as it is: content is never restarted or spliced.
 
-import { GatewayError } from '../core/gateway-error.js';
-import type { ChatEvent, ChatRequest } from '../core/types.js';
-import { toGatewayError } from '../protocols/errors.js';
-import { metrics } from '../metrics.js';
+import type { CallBudget } from '../core/call-budget.js';
+import { GatewayError, toGatewayError } from '../core/gateway-error.js';
 import type { ProviderCallContext } from '../core/provider.js';
+import type { ChatEvent, ChatRequest } from '../core/types.js';
+import { metrics } from '../metrics.js';
 import type { Route } from './router.js';
 
-export interface RetryPolicy {
-  enabled: boolean;
-  maxRetries: number;
-}
-
-export interface FallbackContext extends Omit<ProviderCallContext, 'upstreamModel'> {
-  policy(route: Route): RetryPolicy;
+export interface FallbackContext extends Omit<ProviderCallContext, 'upstreamModel' | 'budget'> {
+  budget: CallBudget;
   /** Called when a route produced its first event (the one that serves the request). */
   onServed(route: Route, attempts: number): void;
   /** Longest Retry-After worth waiting for before moving to the next route. */
@@ -27,6 +24,7 @@ export interface FallbackContext extends Omit<ProviderCallContext, 'upstreamMode
 
 const BASE_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 2000;
+const UPSTREAM_FAULTS = new Set<GatewayError['kind']>(['rate_limited', 'upstream_overloaded', 'upstream_unavailable', 'timeout']);
 
 export async function* streamWithFallback(routes: Route[], request: ChatRequest, context: FallbackContext): AsyncIterable<ChatEvent> {
   const maxWait = context.maxRetryWaitMs ?? 10_000;
@@ -35,12 +33,16 @@ export async function* streamWithFallback(routes: Route[], request: ChatRequest,
 
   for (let r = 0; r < routes.length; r++) {
     const route = routes[r]!;
-    const policy = context.policy(route);
+    const policy = route.retry;
     const tries = 1 + (policy.enabled ? policy.maxRetries : 0);
     for (let attempt = 0; attempt < tries; attempt++) {
+      if (!context.budget.take(attempt === 0 ? 'route' : 'retry')) {
+        context.log.warn({ provider: route.provider.id, calls: context.budget.used }, 'upstream call budget spent (routing.max_upstream_calls)');
+        throw lastError ?? new GatewayError('upstream_unavailable', 'No upstream could serve the request');
+      }
       attempts++;
       const started = performance.now();
-      const callContext: ProviderCallContext = { signal: context.signal, log: context.log, requestId: context.requestId, upstreamModel: route.upstreamModel, ...(context.origin ? { origin: context.origin } : {}) };
+      const callContext: ProviderCallContext = { signal: context.signal, log: context.log, requestId: context.requestId, upstreamModel: route.upstreamModel, budget: context.budget, ...(context.origin ? { origin: context.origin } : {}) };
       const events = context.open ? context.open(route, request, callContext) : route.provider.stream(request, callContext);
       const iterator = events[Symbol.asyncIterator]();
       let first: IteratorResult<ChatEvent>;
@@ -52,11 +54,11 @@ export async function* streamWithFallback(routes: Route[], request: ChatRequest,
         const failure = toGatewayError(error);
         void iterator.return?.();
         metrics.upstreamErrors.inc({ provider: route.provider.id, kind: failure.kind });
-        if (!failure.retryable || !policy.enabled) throw failure;
+        if (!UPSTREAM_FAULTS.has(failure.kind) || !policy.enabled) throw failure;
         lastError = failure;
         const last = attempt === tries - 1;
         const wait = failure.retryAfter !== undefined ? failure.retryAfter * 1000 : Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt);
-        const moveOn = last || wait > maxWait;
+        const moveOn = last || !failure.retryable || wait > maxWait;
         context.log.warn(
           { provider: route.provider.id, model: route.upstreamModel, attempt: attempt + 1, kind: failure.kind, err: failure.message, ms: Math.round(performance.now() - started) },
           moveOn ? (r + 1 < routes.length ? `upstream failed, falling back to ${routes[r + 1]!.upstreamModel}` : 'upstream failed, no fallback left') : 'upstream failed, retrying',

@@ -2,12 +2,15 @@
 // alias (`routing.aliases`, exact keys before globs), glob of a provider, `routing.default_model`.
 // Real names pass through unchanged unless an alias says otherwise. `plan()` adds the fallback
 // chain (`routing.fallbacks`) the serving pipeline tries when a route fails before any output.
+// Each planned Route carries the policy the pipeline applies to it (tool emulation, retries), so
+// nothing downstream asks which kind of upstream it is talking to.
 
 import type { GatewayConfig } from '../config/schema.js';
 import { GatewayError } from '../core/gateway-error.js';
 import { globMatch, isGlob } from '../core/glob.js';
 import type { ModelInfo } from '../core/types.js';
 import type { Provider, ProviderRegistry } from '../core/provider.js';
+import { upstream as upstreamSpec, upstreams, type RetryPolicy, type UpstreamSpec } from '../providers/catalog.js';
 
 export type RouteVia = 'exact' | 'alias' | 'glob' | 'default' | 'fallback';
 
@@ -16,20 +19,16 @@ export interface Route {
   /** The model id sent upstream. */
   upstreamModel: string;
   via: RouteVia;
+  /** Tools go to the model as text (src/tools/): providers without native tools, text-only models. */
+  emulateTools: boolean;
+  retry: RetryPolicy;
 }
 
-interface Source {
-  id: string;
-  models: string[];
-}
+type Source = Pick<UpstreamSpec, 'id' | 'models'>;
 
 /** Enabled upstreams and their model lists, in precedence order. */
-export function modelSources(config: GatewayConfig): Source[] {
-  const out: Source[] = [];
-  if (config.gemini.enabled) out.push({ id: 'gemini', models: config.gemini.models });
-  if (config.g4f.enabled) out.push({ id: 'g4f', models: config.g4f.models });
-  for (const upstream of config.openai_compatible) if (upstream.enabled) out.push({ id: upstream.name, models: upstream.models });
-  return out;
+export function modelSources(config: GatewayConfig): readonly Source[] {
+  return upstreams(config);
 }
 
 function firstMatch<T>(record: Record<string, T>, name: string): T | undefined {
@@ -56,7 +55,8 @@ export class Router {
       if (seen.has(key)) continue;
       seen.add(key);
       const provider = this.providers.get(step.providerId);
-      if (provider) routes.push({ provider, upstreamModel: step.model, via: step.via });
+      const spec = upstreamSpec(config, step.providerId);
+      if (provider && spec) routes.push({ provider, upstreamModel: step.model, via: step.via, emulateTools: needsToolEmulation(provider, spec, step.model), retry: spec.retry });
     }
     if (routes.length === 0) {
       throw new GatewayError('upstream_unavailable', `The upstream for \`${model}\` (${primary.providerId}) is not available`, { code: 'upstream_unavailable' });
@@ -127,6 +127,11 @@ export class Router {
       details: { closest },
     });
   }
+}
+
+/** Upstreams without native tool calling, and models configured as text-only, get emulated tools. */
+function needsToolEmulation(provider: Provider, spec: UpstreamSpec, model: string): boolean {
+  return !provider.capabilities.nativeTools || spec.textOnlyModels.some((pattern) => globMatch(pattern, model));
 }
 
 /** Levenshtein distance (model names are short). */

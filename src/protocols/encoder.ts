@@ -1,6 +1,8 @@
-// What every client protocol provides to the shared serving pipeline (src/protocols/serve.ts):
-// a decoder (in its route), a stream encoder and a whole-response encoder.
+// What every client protocol provides to the shared serving pipeline (src/pipeline/serve.ts):
+// a decoder (in its route), a stream encoder and a whole-response encoder; and the pipeline as
+// protocol routes see it (ServeChat), so protocols/ never imports the pipeline.
 
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatResult } from '../core/collect.js';
 import type { GatewayError } from '../core/gateway-error.js';
 import type { ChatEvent, ChatRequest } from '../core/types.js';
@@ -39,12 +41,11 @@ export interface ProtocolAdapter {
   encodeResult(result: ChatResult, meta: ResponseMeta, request: ChatRequest): unknown;
 }
 
+/** Serve one decoded request with the protocol's adapter (routing, fallback, streaming, errors). */
+export type ServeChat = (request: FastifyRequest, reply: FastifyReply, chat: ChatRequest, adapter: ProtocolAdapter) => Promise<FastifyReply>;
+
 /** `event: name` + `data: json` framing (Anthropic, Responses). */
 export function sseEvent(name: string, data: unknown): string {
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-/** `data: json` framing (Chat Completions). */
-export function sseData(data: unknown): string {
-  return `data: ${JSON.stringify(data)}\n\n`;
-}

@@ -2,8 +2,8 @@
 // GET /v1/claude/models (always Anthropic's shape).
 
 import type { FastifyInstance } from 'fastify';
+import type { GatewayConfig } from '../config/schema.js';
 import type { ModelInfo } from '../core/types.js';
-import type { Router } from '../pipeline/router.js';
 
 // Model lists need a creation time; ours are not versioned, so report a fixed, plausible one.
 const CREATED_AT = Date.UTC(2025, 0, 1) / 1000;
@@ -25,12 +25,13 @@ export function anthropicModelList(models: ModelInfo[]) {
   return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
 }
 
-export function registerModelRoutes(app: FastifyInstance, router: Router): void {
+/** `listModels`: every name a client may ask for under this config (the router's list). */
+export function registerModelRoutes(app: FastifyInstance, listModels: (config: GatewayConfig) => ModelInfo[]): void {
   app.get('/v1/models', { config: { protocol: 'auto' } }, async (request) => {
-    const models = router.listModels(request.ctx.snapshot.config);
+    const models = listModels(request.ctx.snapshot.config);
     return request.ctx.protocol === 'anthropic' ? anthropicModelList(models) : openAIModelList(models);
   });
   app.get('/v1/claude/models', { config: { protocol: 'anthropic' } }, async (request) =>
-    anthropicModelList(router.listModels(request.ctx.snapshot.config)),
+    anthropicModelList(listModels(request.ctx.snapshot.config)),
   );
 }

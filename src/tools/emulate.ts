@@ -6,11 +6,12 @@
 // never as a malformed call. No wire protocol is known here: events in, events out.
 
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../core/canonical-json.js';
 import { restoreCustomToolCalls, withCustomToolsAsFunctions } from '../core/custom-tools.js';
 import { randomId } from '../core/ids.js';
-import { TtlMap } from '../core/ttl-map.js';
 import type { ChatEvent, ChatRequest, ContentPart, FinishReason, Message } from '../core/types.js';
 import type { Provider, ProviderCallContext } from '../core/provider.js';
+import type { TtlStore } from '../state/ttl-store.js';
 import { parseCall } from './args.js';
 import { CORRECTION, renderCall, renderInstructions, renderResult } from './format.js';
 import { ToolStreamParser } from './parser.js';
@@ -18,27 +19,14 @@ import { ToolStreamParser } from './parser.js';
 /**
  * The model's own words for answers it gave, by their canonical form (visible text + calls). When
  * the client sends that answer back in its history we replay the exact text, so an upstream that
- * reuses conversations by prefix (Gemini) recognises the turn and gets only the new messages.
+ * reuses conversations by prefix (Gemini) recognises the turn and gets only the new messages. A
+ * TtlStore, so replicas sharing Redis replay each other's answers too (state/).
  */
-const ownWords = new TtlMap<string>(5000, 2 * 60 * 60 * 1000);
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
-  return value;
-}
-
-function canonicalArgs(text: string): string {
-  try {
-    return JSON.stringify(sortKeys(JSON.parse(text) as unknown));
-  } catch {
-    return text.trim();
-  }
-}
+export type OwnWords = TtlStore<string>;
 
 function canonicalKey(visible: string, calls: Array<{ name: string; arguments: string }>): string {
   const hash = createHash('sha256').update(visible.trim());
-  for (const call of calls) hash.update(`\u0000${call.name}\u0001${canonicalArgs(call.arguments)}`);
+  for (const call of calls) hash.update(`\u0000${call.name}\u0001${canonicalJson(call.arguments)}`);
   return hash.digest('base64url');
 }
 
@@ -47,7 +35,7 @@ function hasToolHistory(request: ChatRequest): boolean {
 }
 
 /** The request as a text-only model sees it: tools in the system prompt, calls and results as text. */
-export function rewriteForTextModel(request: ChatRequest): ChatRequest {
+export async function rewriteForTextModel(request: ChatRequest, ownWords: OwnWords): Promise<ChatRequest> {
   const names = new Map<string, string>();
   const messages: Message[] = [];
   for (const message of request.messages) {
@@ -55,7 +43,7 @@ export function rewriteForTextModel(request: ChatRequest): ChatRequest {
       const calls = message.content.filter((p): p is Extract<ContentPart, { type: 'tool_call' }> => p.type === 'tool_call');
       for (const call of calls) names.set(call.id, call.name);
       const visible = message.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
-      const own = ownWords.get(canonicalKey(visible, calls));
+      const own = await ownWords.get(canonicalKey(visible, calls));
       const text = own ?? [visible.trim(), ...calls.map((c) => renderCall(c.name, parseOr(c.arguments)))].filter(Boolean).join('\n\n');
       messages.push({ role: 'assistant', content: [...message.content.filter((p) => p.type === 'thinking'), { type: 'text', text }] });
     } else if (message.role === 'tool' || message.content.some((p) => p.type === 'tool_result')) {
@@ -90,17 +78,17 @@ function parseOr(text: string): unknown {
 }
 
 /** Wrap `provider.stream` with tool emulation when the request involves tools. */
-export async function* emulateTools(provider: Provider, request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent> {
+export async function* emulateTools(provider: Provider, request: ChatRequest, context: ProviderCallContext, ownWords: OwnWords): AsyncIterable<ChatEvent> {
   if (request.tools.length === 0 && !hasToolHistory(request)) {
     yield* provider.stream(request, context);
     return;
   }
   const { request: functions, customNames } = withCustomToolsAsFunctions(request);
-  yield* restoreCustomToolCalls(run(provider, functions, context), customNames);
+  yield* restoreCustomToolCalls(run(provider, functions, context, ownWords), customNames);
 }
 
-async function* run(provider: Provider, request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent> {
-  let upstream = rewriteForTextModel(request);
+async function* run(provider: Provider, request: ChatRequest, context: ProviderCallContext, ownWords: OwnWords): AsyncIterable<ChatEvent> {
+  let upstream = await rewriteForTextModel(request, ownWords);
   let callIndex = 0;
   const mustCall = request.toolChoice.type === 'required' || request.toolChoice.type === 'tool';
 
@@ -149,7 +137,8 @@ async function* run(provider: Provider, request: ChatRequest, context: ProviderC
     }
     yield* take(parser.end());
 
-    const retry = attempt === 0 && (errors.length > 0 || (mustCall && calls.length === 0));
+    // The re-ask is one more upstream call: it draws from the request's budget like any other.
+    const retry = attempt === 0 && (errors.length > 0 || (mustCall && calls.length === 0)) && (context.budget?.take('reask') ?? true);
     if (retry) {
       const correction = errors.length > 0 ? CORRECTION.invalid(errors.join('; ')) : CORRECTION.missing(request.toolChoice);
       context.log.info({ errors, must_call: mustCall }, 'tool emulation: corrective re-ask');
@@ -166,8 +155,9 @@ async function* run(provider: Provider, request: ChatRequest, context: ProviderC
       else if (mustCall && attempt > 0) note += `${note ? '\n\n' : ''}[The model did not call a tool although one was required.]`;
       if (note) yield { type: 'text-delta', text: note };
     }
-    if (attempt === 0) ownWords.set(canonicalKey(visible, calls), raw);
-    yield { type: 'finish', reason: calls.length > 0 ? 'tool_calls' : (finish ?? 'stop') };
+    if (attempt === 0) await ownWords.set(canonicalKey(visible, calls), raw);
+    // "tool_calls" when calls were made is the pipeline's rule (core/event-contract.ts).
+    if (finish) yield { type: 'finish', reason: finish };
     return;
   }
 }

@@ -2,12 +2,12 @@
 // failures) and records what it was asked. Never reachable from the product.
 import { GatewayError } from '../../src/core/gateway-error.js';
 import type { ChatEvent, ChatRequest } from '../../src/core/types.js';
-import { StaticProviderRegistry, type Provider, type ProviderCallContext } from '../../src/core/provider.js';
+import type { Provider, ProviderCallContext, ProviderRegistry } from '../../src/core/provider.js';
 
 export type Step = ChatEvent | { wait: number } | { throw: GatewayError };
 
 export class ScriptedProvider implements Provider {
-  readonly capabilities = { nativeTools: true, images: true, thinking: true };
+  readonly capabilities = { nativeTools: true };
   readonly calls: Array<{ request: ChatRequest; context: ProviderCallContext }> = [];
   aborted = 0;
   /** The script for the next call; a function may pick one per request. */
@@ -48,6 +48,23 @@ export class ScriptedProvider implements Provider {
 
   health() {
     return { state: 'ok' as const, usable: true };
+  }
+}
+
+/** A fixed set of providers (tests hand it to buildApp instead of the config-driven registry). */
+export class StaticProviderRegistry implements ProviderRegistry {
+  private readonly byId: Map<string, Provider>;
+
+  constructor(private readonly providers: readonly Provider[] = []) {
+    this.byId = new Map(providers.map((p) => [p.id, p]));
+  }
+
+  list(): readonly Provider[] {
+    return this.providers;
+  }
+
+  get(id: string): Provider | undefined {
+    return this.byId.get(id);
   }
 }
 

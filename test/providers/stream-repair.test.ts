@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/core/gateway-error.js';
 import type { ChatEvent } from '../../src/core/types.js';
 import { ChunkMapper, parseChunk, readSse } from '../../src/providers/openai-compatible/stream.js';
+import { settle } from '../helpers/settle.js';
 
 async function payloads(parts: Array<Buffer | string>): Promise<string[]> {
   const out: string[] = [];
@@ -12,7 +13,7 @@ async function payloads(parts: Array<Buffer | string>): Promise<string[]> {
 
 function run(chunks: Array<Record<string, unknown>>): ChatEvent[] {
   const mapper = new ChunkMapper();
-  return [...chunks.flatMap((c) => mapper.map(c)), ...mapper.end()];
+  return settle([...chunks.flatMap((c) => mapper.map(c)), ...mapper.end()]);
 }
 
 const delta = (d: Record<string, unknown>, finish: string | null = null) => ({ choices: [{ index: 0, delta: d, finish_reason: finish }] });

@@ -5,7 +5,12 @@ import { parseCall, unescapeMarkdown } from '../../src/tools/args.js';
 import { emulateTools, rewriteForTextModel } from '../../src/tools/emulate.js';
 import { renderCall } from '../../src/tools/format.js';
 import { ToolStreamParser, type Piece } from '../../src/tools/parser.js';
+import { MemoryTtlStore } from '../../src/state/ttl-store.js';
 import { ScriptedProvider } from '../helpers/scripted-provider.js';
+import { settle } from '../helpers/settle.js';
+
+/** The model's own words, as the pipeline keeps them (one store per test file, like one process). */
+const ownWords = new MemoryTtlStore<string>(5000, 3_600_000);
 
 const TOOLS: ChatRequest['tools'] = [
   { name: 'get_weather', description: 'Weather for a city', parameters: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer', minimum: 1 }, metric: { type: 'boolean' }, tags: { type: 'array', items: { type: 'string' } } }, required: ['city'], additionalProperties: false } },
@@ -117,8 +122,8 @@ function request(overrides: Partial<ChatRequest> = {}): ChatRequest {
 async function events(provider: ScriptedProvider, req: ChatRequest): Promise<ChatEvent[]> {
   const out: ChatEvent[] = [];
   const context = { signal: new AbortController().signal, log: { debug() {}, info() {}, warn() {}, error() {} }, requestId: 'r', upstreamModel: req.model };
-  for await (const e of emulateTools(provider, req, context)) out.push(e);
-  return out;
+  for await (const e of emulateTools(provider, req, context, ownWords)) out.push(e);
+  return settle(out);
 }
 
 const textOf = (evs: ChatEvent[]) => evs.filter((e) => e.type === 'text-delta').map((e) => (e as { text: string }).text).join('');
@@ -126,8 +131,8 @@ const callsOf = (evs: ChatEvent[]) => evs.filter((e) => e.type === 'tool-call-st
 const argsOf = (evs: ChatEvent[]) => evs.filter((e) => e.type === 'tool-call-delta').map((e) => JSON.parse((e as { argumentsDelta: string }).argumentsDelta) as unknown);
 
 describe('tool emulation over a text-only provider', () => {
-  it('puts the tools in the system prompt and history calls/results in the same protocol', () => {
-    const rewritten = rewriteForTextModel(
+  it('puts the tools in the system prompt and history calls/results in the same protocol', async () => {
+    const rewritten = await rewriteForTextModel(
       request({
         messages: [
           { role: 'user', content: [{ type: 'text', text: 'Weather?' }] },
@@ -135,6 +140,7 @@ describe('tool emulation over a text-only provider', () => {
           { role: 'tool', content: [{ type: 'tool_result', callId: 'toolu_1', content: [{ type: 'text', text: 'sunny' }] }] },
         ],
       }),
+      ownWords,
     );
     expect(rewritten.tools).toEqual([]);
     const instructions = rewritten.system.at(-1)!.text;
@@ -199,7 +205,7 @@ describe('tool emulation over a text-only provider', () => {
     provider.script = [{ type: 'text-delta', text: raw }, { type: 'finish', reason: 'stop' }];
     const out = await events(provider, request());
     const id = (out.find((e) => e.type === 'tool-call-start') as { id: string }).id;
-    const next = rewriteForTextModel(
+    const next = await rewriteForTextModel(
       request({
         messages: [
           { role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }] },
@@ -207,6 +213,7 @@ describe('tool emulation over a text-only provider', () => {
           { role: 'tool', content: [{ type: 'tool_result', callId: id, content: [{ type: 'text', text: 'a.txt' }] }] },
         ],
       }),
+      ownWords,
     );
     expect(next.messages[1]!.content.at(-1)).toEqual({ type: 'text', text: raw });
   });

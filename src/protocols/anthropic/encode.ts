@@ -8,7 +8,7 @@ import type { GatewayError } from '../../core/gateway-error.js';
 import { ids, styledCallId } from '../../core/ids.js';
 import type { ChatEvent, ChatRequest, FinishReason, Usage } from '../../core/types.js';
 import { imageMarkdown } from '../../core/types.js';
-import { anthropicErrorBody } from '../errors.js';
+import { anthropicErrorBody } from './errors.js';
 import { sseEvent, type ProtocolAdapter, type ResponseMeta, type StreamEncoder } from '../encoder.js';
 
 const STOP_REASON: Record<FinishReason, string> = {
@@ -31,7 +31,6 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private usage: Usage | undefined;
   private finish: FinishReason | undefined;
   private stopSequence: string | null = null;
-  private sawTool = false;
 
   constructor(private readonly meta: ResponseMeta) {}
 
@@ -64,7 +63,6 @@ export class AnthropicStreamEncoder implements StreamEncoder {
       case 'thinking-signature':
         return this.ensure('thinking', { type: 'thinking', thinking: '', signature: '' }) + this.delta({ type: 'signature_delta', signature: event.signature });
       case 'tool-call-start': {
-        this.sawTool = true;
         const out = this.close() + this.openBlock('tool_use', { type: 'tool_use', id: styledCallId(event.id, 'toolu_'), name: event.name, input: {} });
         this.toolBlocks.set(event.index, this.index);
         this.openTool = event.index;
@@ -90,7 +88,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   }
 
   end(): string {
-    const reason = this.finish ?? (this.sawTool ? 'tool_calls' : 'stop');
+    const reason = this.finish ?? 'stop'; // the pipeline always sends one finish
     const usage: Record<string, number> = { output_tokens: this.usage?.outputTokens ?? 0 };
     if (this.usage?.inputTokens) usage.input_tokens = this.usage.inputTokens;
     return (

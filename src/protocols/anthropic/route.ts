@@ -3,18 +3,17 @@
 
 import type { FastifyInstance } from 'fastify';
 import { countRequestTokens } from '../../core/tokens.js';
-import type { Router } from '../../pipeline/router.js';
-import { serveChat, type ServeOptions } from '../../pipeline/serve.js';
+import type { ServeChat } from '../encoder.js';
 import { array, invalid, nonEmptyString, object } from '../validate.js';
 import { decodeAnthropicRequest, type DecodeNotes } from './decode.js';
 import { anthropicAdapter } from './encode.js';
 
-export function registerAnthropicRoutes(app: FastifyInstance, options: ServeOptions & { router: Router }): void {
+export function registerAnthropicRoutes(app: FastifyInstance, serve: ServeChat): void {
   app.post('/v1/messages', { config: { protocol: 'anthropic' } }, async (request, reply) => {
     const notes: DecodeNotes = { dropped: [] };
     const chat = decodeAnthropicRequest(request.body, request.headers, notes);
     if (notes.dropped.length > 0) request.log.debug({ dropped: notes.dropped }, 'ignored request parts');
-    return serveChat(request, reply, chat, anthropicAdapter, options);
+    return serve(request, reply, chat, anthropicAdapter);
   });
 
   app.post('/v1/messages/count_tokens', { config: { protocol: 'anthropic' } }, async (request) => {

@@ -7,7 +7,7 @@ import type { GatewayError } from '../../core/gateway-error.js';
 import { ids, styledCallId } from '../../core/ids.js';
 import type { ChatEvent, FinishReason, Usage } from '../../core/types.js';
 import { imageMarkdown } from '../../core/types.js';
-import { openAIErrorBody } from '../errors.js';
+import { openAIErrorBody } from './errors.js';
 import type { ProtocolAdapter, ResponseMeta, StreamEncoder } from '../encoder.js';
 
 const FINISH: Record<FinishReason, string> = {
@@ -90,7 +90,7 @@ export class ChatStreamEncoder implements StreamEncoder {
   }
 
   end(): string {
-    const reason = this.finish ?? (this.toolIndex.size > 0 ? 'tool_calls' : 'stop');
+    const reason = this.finish ?? 'stop'; // the pipeline always sends one finish
     let out = this.chunk('{}', JSON.stringify(FINISH[reason]));
     if (this.includeUsage) {
       out += `data: ${JSON.stringify({ id: this.meta.id, object: 'chat.completion.chunk', created: this.meta.created, model: this.meta.model, choices: [], usage: openAIUsage(this.usage) })}\n\n`;

@@ -1,7 +1,7 @@
 // POST /v1/chat/completions.
 
 import type { FastifyInstance } from 'fastify';
-import { serveChat, type ServeOptions } from '../../pipeline/serve.js';
+import type { ServeChat } from '../encoder.js';
 import { isObject } from '../validate.js';
 import { decodeChatRequest } from './decode.js';
 import { chatAdapter } from './encode.js';
@@ -9,11 +9,11 @@ import { chatAdapter } from './encode.js';
 const WITH_USAGE = chatAdapter(true);
 const WITHOUT_USAGE = chatAdapter(false);
 
-export function registerChatRoutes(app: FastifyInstance, options: ServeOptions): void {
+export function registerChatRoutes(app: FastifyInstance, serve: ServeChat): void {
   app.post('/v1/chat/completions', { config: { protocol: 'openai' } }, async (request, reply) => {
     const chat = decodeChatRequest(request.body);
     const body = request.body as Record<string, unknown>;
     const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
-    return serveChat(request, reply, chat, includeUsage ? WITH_USAGE : WITHOUT_USAGE, options);
+    return serve(request, reply, chat, includeUsage ? WITH_USAGE : WITHOUT_USAGE);
   });
 }

@@ -158,7 +158,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   end(): string {
     const out = this.close();
-    const finish = this.finish ?? (this.tools.size > 0 ? 'tool_calls' : 'stop');
+    const finish = this.finish ?? 'stop'; // the pipeline always sends one finish
     const end = terminal(finish);
     this.onDone?.(this.shape.meta.id, { role: 'assistant', content: this.parts });
     const response = responseObject(this.shape, end.status, this.output, this.usage ?? null, { incomplete_details: end.incomplete });

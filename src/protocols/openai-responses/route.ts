@@ -3,15 +3,13 @@
 
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../core/gateway-error.js';
-import { serveChat, type ServeOptions } from '../../pipeline/serve.js';
+import type { ServeChat } from '../encoder.js';
 import { decodeResponsesRequest } from './decode.js';
 import { responsesAdapter } from './encode.js';
 import type { Message } from '../../core/types.js';
 import type { TtlStore } from '../../state/ttl-store.js';
 
-export function registerResponsesRoutes(app: FastifyInstance, options: ServeOptions & { store: TtlStore<Message[]> }): void {
-  const { store } = options;
-
+export function registerResponsesRoutes(app: FastifyInstance, serve: ServeChat, store: TtlStore<Message[]>): void {
   app.post('/v1/responses', { config: { protocol: 'openai' } }, async (request, reply) => {
     const { chat, extras } = decodeResponsesRequest(request.body);
     if (extras.dropped.length > 0) request.log.debug({ dropped: extras.dropped }, 'ignored request parts');
@@ -27,7 +25,7 @@ export function registerResponsesRoutes(app: FastifyInstance, options: ServeOpti
     }
     const conversation = chat.messages;
     const adapter = responsesAdapter(extras, extras.store ? (id, output) => void store.set(id, [...conversation, output]) : undefined);
-    return serveChat(request, reply, chat, adapter, options);
+    return serve(request, reply, chat, adapter);
   });
 
   app.get('/v1/responses', { config: { protocol: 'openai' } }, async (request) => {

@@ -6,29 +6,13 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import type { ChatRequest, ContentPart, Message } from '../../core/types.js';
+import { canonicalJson } from '../../core/canonical-json.js';
 
 export interface StoredConversation {
   account: string;
   model: string;
   /** [cid, rid, rcid, null×6, context] for the next request. */
   metadata: unknown[];
-}
-
-/** JSON with sorted keys, so `{"a":1,"b":2}` and `{"b":2,"a":1}` hash alike. */
-function canonicalJson(text: string): string {
-  try {
-    return JSON.stringify(sortKeys(JSON.parse(text) as unknown));
-  } catch {
-    return text.trim();
-  }
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
-  }
-  return value;
 }
 
 /** What identifies a message across turns (echoed thinking and signatures are left out). */

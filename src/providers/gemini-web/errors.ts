@@ -10,9 +10,13 @@ export class GeminiError extends GatewayError {
     kind: GatewayError['kind'],
     message: string,
     readonly effect: AccountEffect = 'none',
-    options: { code?: string; retryAfter?: number; geminiCode?: number } = {},
+    options: { code?: string; retryAfter?: number; geminiCode?: number; retryable?: boolean } = {},
   ) {
-    super(kind, message, { ...(options.code ? { code: options.code } : {}), ...(options.retryAfter !== undefined ? { retryAfter: options.retryAfter } : {}) });
+    super(kind, message, {
+      ...(options.code ? { code: options.code } : {}),
+      ...(options.retryAfter !== undefined ? { retryAfter: options.retryAfter } : {}),
+      ...(options.retryable !== undefined ? { retryable: options.retryable } : {}),
+    });
     this.geminiCode = options.geminiCode;
   }
   readonly geminiCode: number | undefined;

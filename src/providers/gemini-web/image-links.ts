@@ -32,21 +32,3 @@ export class ImageLinks {
     return createHmac('sha256', this.key).update(payload).digest('base64url');
   }
 }
-
-const EXTENSIONS: Record<string, string> = {
-  'image/png': 'png',
-  'image/jpeg': 'jpg',
-  'image/jpg': 'jpg',
-  'image/gif': 'gif',
-  'image/webp': 'webp',
-  'image/heic': 'heic',
-  'application/pdf': 'pdf',
-  'text/plain': 'txt',
-  'text/markdown': 'md',
-  'text/csv': 'csv',
-  'application/json': 'json',
-};
-
-export function extensionFor(mimeType: string | undefined): string {
-  return EXTENSIONS[(mimeType ?? '').toLowerCase().split(';')[0]!.trim()] ?? 'bin';
-}

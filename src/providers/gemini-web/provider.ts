@@ -1,31 +1,25 @@
-// Gemini through the consumer web app. Picks an account (the conversation's own one on a reuse hit,
-// else round-robin over healthy accounts), renders the prompt (only the new turns on a hit, else
-// the flattened transcript), uploads attachments, streams StreamGenerate frames as canonical
-// events (thoughts -> thinking, reconciled text deltas, images), and stores the finished turn for
-// reuse. Failures before any output fail over to the next account; after output they end the stream.
+// Gemini through the consumer web app: the accounts and which one answers. Picks an account (the
+// conversation's own one on a reuse hit, else round-robin over healthy accounts), runs the turn
+// (generate.ts), and on a failure before any output fails over to the next account; after output
+// the failure ends the stream. Offers the cookie-account, image-link and doctor capabilities.
 
-import { request as undiciRequest } from 'undici';
 import type { GatewayConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/gateway-error.js';
-import type { ChatEvent, ChatRequest, Message, ModelInfo } from '../../core/types.js';
+import type { CookieAccounts, Diagnosable, ImageLinks as ImageLinkCapability, Provider, ProviderCallContext, ProviderHealth, ProviderLog } from '../../core/provider.js';
+import type { ChatEvent, ChatRequest, ModelInfo } from '../../core/types.js';
+import { transportError } from '../../net/transport-errors.js';
 import type { SecretRegistry } from '../../secrets.js';
-import { transportError } from '../openai-compatible/errors.js';
-import type { Provider, ProviderCallContext, ProviderHealth, ProviderLog } from '../../core/provider.js';
-import { Account, type AccountSettings } from './account.js';
-import { prefixKeys, turnKey, type StoredConversation } from './conversations.js';
-import { MemoryTtlStore, type TtlStore } from '../../state/ttl-store.js';
 import { SOLO, type AccountCoordinator } from '../../state/account-coordinator.js';
-import { fromErrorCode, GeminiError } from './errors.js';
-import { extensionFor, ImageLinks } from './image-links.js';
-import { readStreamPart, type CandidateSnapshot, type ErrorPart } from './parse.js';
-import { SnapshotReconciler } from './reconcile.js';
-import type { GeminiSession, GenerateParams } from './session.js';
-import { renderTranscript, type Rendered } from './transcript.js';
+import { MemoryTtlStore, type TtlStore } from '../../state/ttl-store.js';
+import { Account, type AccountSettings } from './account.js';
+import { cookieAccounts } from './cookie-admin.js';
+import { prefixKeys, type StoredConversation } from './conversations.js';
+import { diagnoseGemini } from './doctor.js';
+import { GeminiError } from './errors.js';
+import { generateTurn, type Attempt, type TurnContext } from './generate.js';
+import { ImageLinks } from './image-links.js';
 
 type GeminiConfig = GatewayConfig['gemini'];
-
-const LONG_PROMPT_NOTE =
-  'The full conversation is in the attached file message.txt. Read it and continue: reply as the assistant to its last message.';
 
 function accountSettings(config: GeminiConfig, proxy: string | undefined): AccountSettings {
   return {
@@ -37,20 +31,19 @@ function accountSettings(config: GeminiConfig, proxy: string | undefined): Accou
   };
 }
 
-interface Attempt {
-  account: Account;
-  reuse?: { stored: StoredConversation; length: number };
-}
-
 export class GeminiWebProvider implements Provider {
   readonly id = 'gemini';
-  readonly capabilities = { nativeTools: false, images: true, thinking: true };
+  readonly capabilities = { nativeTools: false };
   private readonly accounts = new Map<string, Account>();
   private order: Account[] = [];
   private next = 0;
   private config!: GeminiConfig;
   readonly images = new ImageLinks();
   private loading: Promise<void> = Promise.resolve();
+
+  readonly cookieAccounts: CookieAccounts = cookieAccounts(this);
+  readonly imageLinks: ImageLinkCapability = { fetchImage: (token) => this.fetchImage(token) };
+  readonly doctor: Diagnosable = { diagnose: (step, print) => diagnoseGemini(this, this.config, step, print) };
 
   constructor(
     private readonly secrets: SecretRegistry,
@@ -105,16 +98,22 @@ export class GeminiWebProvider implements Provider {
     await Promise.all(this.order.filter((a) => a.state === 'no_cookies').map((a) => a.load()));
     // Cookies and cool-downs other replicas saw (a no-op without Redis).
     await Promise.all(this.order.map((a) => a.syncShared()));
-    const config = this.config;
+    const turn = this.turnContext(this.config);
     const attempts = await this.plan(request, context.upstreamModel);
     if (attempts.length === 0) throw this.noAccount();
     let lastError: GatewayError | undefined;
+    // The caller's budget paid for the first call; every further one (next account, token refresh,
+    // new chat) draws from it too.
+    let calls = 0;
+    const another = (reason: string) => calls++ === 0 || (context.budget?.take(reason) ?? true);
     for (const attempt of attempts) {
       let produced = false;
       let tokenRetried = false;
+      let reason = 'account';
       for (;;) {
+        if (!another(reason)) throw lastError ?? this.noAccount();
         try {
-          for await (const event of this.attempt(request, context, attempt, config)) {
+          for await (const event of generateTurn(turn, request, context, attempt)) {
             produced = true;
             yield event;
           }
@@ -127,12 +126,14 @@ export class GeminiWebProvider implements Provider {
             if (failure.code === 'gemini_bad_request' && !tokenRetried) {
               // HTTP 400: most often a stale access token. Re-read the page once and retry.
               tokenRetried = true;
+              reason = 'token';
               await attempt.account.refreshToken(context.signal).catch(() => undefined);
               continue;
             }
             if (failure.geminiCode === 1050 && attempt.reuse) {
               // The stored chat used another model: start a new chat instead.
               delete attempt.reuse;
+              reason = 'reuse';
               continue;
             }
             attempt.account.mark(failure.effect, failure);
@@ -153,9 +154,10 @@ export class GeminiWebProvider implements Provider {
     if (!account) throw new GatewayError('not_found', `No Gemini account named "${accountName}"`, { code: 'unknown_account' });
     const request: ChatRequest = { model, system: [], messages: [{ role: 'user', content: [{ type: 'text', text: 'Reply with the single word OK.' }] }], tools: [], toolChoice: { type: 'auto' }, stream: true };
     const context: ProviderCallContext = { upstreamModel: model, signal, log: this.log, requestId: 'probe' };
+    const turn = this.turnContext({ ...this.config, conversations: { ...this.config.conversations, reuse: false } });
     let text = '';
     try {
-      for await (const event of this.attempt(request, context, { account }, { ...this.config, conversations: { ...this.config.conversations, reuse: false } })) {
+      for await (const event of generateTurn(turn, request, context, { account })) {
         if (event.type === 'text-delta') text += event.text;
       }
     } catch (error) {
@@ -165,9 +167,16 @@ export class GeminiWebProvider implements Provider {
     return text.trim();
   }
 
-  /** Why no account can serve: resting ones give a 429 with the time until the first is back. */
+  private turnContext(config: GeminiConfig): TurnContext {
+    return { config, conversations: this.conversations, images: this.images };
+  }
+
+  /**
+   * Why no account can serve: resting ones give a 429 with the time until the first is back. No
+   * cookies or only expired ones cannot be fixed by trying again: not retryable (fallbacks still apply).
+   */
   private noAccount(): GeminiError {
-    if (this.accounts.size === 0) return new GeminiError('upstream_unavailable', 'No Gemini account is configured', 'none', { code: 'no_usable_account' });
+    if (this.accounts.size === 0) return new GeminiError('upstream_unavailable', 'No Gemini account is configured', 'none', { code: 'no_usable_account', retryable: false });
     const resting = this.order.filter((a) => (a.state === 'cooling' || a.state === 'blocked') && a.until !== undefined);
     if (resting.length > 0) {
       const soonest = Math.min(...resting.map((a) => a.until!));
@@ -176,9 +185,9 @@ export class GeminiWebProvider implements Provider {
       return new GeminiError(kind, `Every Gemini account is resting after a usage limit or block; the first is back in ${retryAfter} s`, 'none', { code: 'accounts_resting', retryAfter });
     }
     if (this.order.every((a) => a.state === 'no_cookies')) {
-      return new GeminiError('upstream_unavailable', 'Gemini has no cookies yet: POST them to /admin/cookies (or write gemini.cookie_path)', 'none', { code: 'no_cookies' });
+      return new GeminiError('upstream_unavailable', 'Gemini has no cookies yet: POST them to /admin/cookies (or write gemini.cookie_path)', 'none', { code: 'no_cookies', retryable: false });
     }
-    return new GeminiError('upstream_unavailable', 'No Gemini account is usable right now (see /admin/cookies/status)', 'none', { code: 'no_usable_account' });
+    return new GeminiError('upstream_unavailable', 'No Gemini account is usable right now (see /admin/cookies/status)', 'none', { code: 'no_usable_account', retryable: false });
   }
 
   /** The conversation's own account first (reuse), then the healthy others round-robin. */
@@ -197,230 +206,6 @@ export class GeminiWebProvider implements Provider {
     // New conversations take turns over the healthy accounts.
     const start = this.next++ % healthy.length;
     return [...healthy.slice(start), ...healthy.slice(0, start)].map((account) => ({ account }));
-  }
-
-  private async *attempt(request: ChatRequest, context: ProviderCallContext, attempt: Attempt, config: GeminiConfig): AsyncIterable<ChatEvent> {
-    const session = await attempt.account.ready(context.signal);
-    const reuse = attempt.reuse;
-    const rendered = reuse ? renderTranscript([], request.messages.slice(reuse.length)) : renderTranscript(request.system, request.messages);
-    if (!rendered.prompt.trim() && rendered.attachments.length === 0) throw new GatewayError('invalid_request', 'Nothing to send: the conversation has no new message', { code: 'empty_prompt' });
-    const { prompt, files } = await this.prepare(session, rendered, config, context.signal);
-    const params: GenerateParams = {
-      prompt,
-      files,
-      metadata: reuse?.stored.metadata,
-      modelHeaders: this.modelHeaders(session, context.upstreamModel, config),
-      temporary: false,
-    };
-    // The "activity" ping the web app sends before each generation; its answer does not matter.
-    void session.rpc('ESY5D', '[[["bard_activity_enabled"]]]').catch(() => undefined);
-    context.log.debug({ provider: 'gemini', account: attempt.account.name, reuse: Boolean(reuse), prompt_chars: prompt.length, files: files.length }, 'gemini request');
-
-    const answer = yield* this.run(session, params, context, config, attempt.account.name);
-    if (config.conversations.reuse) {
-      const assistant: Message = { role: 'assistant', content: [{ type: 'text', text: answer.text }] };
-      await this.conversations.set(turnKey(request, context.upstreamModel, assistant), { account: attempt.account.name, model: context.upstreamModel, metadata: answer.metadata });
-    }
-  }
-
-  /** Uploads attachments (and a long prompt as message.txt) with real filenames. */
-  private async prepare(session: GeminiSession, rendered: Rendered, config: GeminiConfig, signal: AbortSignal): Promise<{ prompt: string; files: GenerateParams['files'] }> {
-    const files: GenerateParams['files'] = [];
-    let index = 0;
-    for (const part of rendered.attachments) {
-      index++;
-      const { data, mimeType } = await this.attachmentBytes(part, config, signal);
-      const name = part.type === 'file' && part.filename ? part.filename : `${part.type === 'image' ? 'image' : 'file'}-${index}.${extensionFor(mimeType)}`;
-      files.push({ id: await session.upload(name, mimeType, data, signal), name });
-    }
-    let prompt = rendered.prompt;
-    if (prompt.length > config.max_prompt_chars) {
-      const name = 'message.txt';
-      files.push({ id: await session.upload(name, 'text/plain', Buffer.from(prompt, 'utf8'), signal), name });
-      prompt = LONG_PROMPT_NOTE;
-    }
-    return { prompt, files };
-  }
-
-  private async attachmentBytes(part: Rendered['attachments'][number], config: GeminiConfig, signal: AbortSignal): Promise<{ data: Buffer; mimeType: string }> {
-    const limit = config.max_attachment_bytes;
-    if (part.type === 'image' && part.mimeType && !/^image\/(png|jpe?g|gif|webp|heic|heif)$/i.test(part.mimeType)) {
-      throw new GatewayError('unsupported_media_type', `Images must be PNG, JPEG, GIF, WebP or HEIC, not ${part.mimeType}`, { code: 'unsupported_image_type' });
-    }
-    if (part.data !== undefined) {
-      const data = Buffer.from(part.data, 'base64');
-      if (data.length > limit) throw new GatewayError('request_too_large', `An attachment is ${data.length} bytes; the limit is ${limit}`, { code: 'attachment_too_large' });
-      return { data, mimeType: part.mimeType ?? 'application/octet-stream' };
-    }
-    const url = part.url ?? '';
-    if (!/^https?:\/\//i.test(url)) throw new GatewayError('invalid_request', 'An attachment has neither data nor an http(s) URL', { code: 'invalid_attachment' });
-    let res;
-    try {
-      res = await undiciRequest(url, { method: 'GET', signal, headersTimeout: 15_000, bodyTimeout: 15_000 });
-    } catch (error) {
-      throw new GatewayError('invalid_request', `Could not fetch the attachment ${url}: ${(error as Error).message}`, { code: 'attachment_fetch_failed' });
-    }
-    if (res.statusCode !== 200) {
-      await res.body.dump();
-      throw new GatewayError('invalid_request', `Could not fetch the attachment ${url}: HTTP ${res.statusCode}`, { code: 'attachment_fetch_failed' });
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > limit) {
-        res.body.destroy();
-        throw new GatewayError('request_too_large', `The attachment at ${url} is larger than ${limit} bytes`, { code: 'attachment_too_large' });
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const type = String(res.headers['content-type'] ?? part.mimeType ?? 'application/octet-stream').split(';')[0]!.trim();
-    return { data: Buffer.concat(chunks), mimeType: part.mimeType ?? type };
-  }
-
-  /** Model selector headers: the configured id (or the one the account lists under the same display name). */
-  private modelHeaders(session: GeminiSession, model: string, config: GeminiConfig): Record<string, string> {
-    const entry = config.model_map[model];
-    if (!entry) {
-      if (!/^[0-9a-f]{16}$/.test(model)) throw new GatewayError('invalid_request', `No Gemini model id for \`${model}\`: add it to gemini.model_map`, { code: 'model_invalid', param: 'model' });
-    }
-    let id = entry?.id ?? model;
-    if (entry?.display && session.models.length > 0 && !session.models.some((m) => m.id === id)) {
-      const discovered = session.models.find((m) => m.display.toLowerCase() === entry.display!.toLowerCase());
-      if (discovered) id = discovered.id;
-    }
-    const header = config.model_header.replace('{id}', id).replace('{capacity}', String(session.capacity));
-    return { 'x-goog-ext-525001261-jspb': header, ...config.model_extra_headers };
-  }
-
-  /** Frames -> events. Returns the answer text and the conversation metadata for the next turn. */
-  private async *run(
-    session: GeminiSession,
-    params: GenerateParams,
-    context: ProviderCallContext,
-    config: GeminiConfig,
-    accountName: string,
-  ): AsyncGenerator<ChatEvent, { text: string; metadata: unknown[] }> {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(context.signal.reason);
-    context.signal.addEventListener('abort', onAbort, { once: true });
-    let timeout: GeminiError | undefined;
-    const expire = (message: string) => () => {
-      timeout = new GeminiError('timeout', message, 'none', { code: 'upstream_timeout' });
-      controller.abort(timeout);
-    };
-    const total = setTimeout(expire(`Gemini gave no complete answer within ${config.timeouts.total} s`), config.timeouts.total * 1000);
-    let watchdog: NodeJS.Timeout | undefined = setTimeout(expire(`Gemini sent no answer within ${config.timeouts.first_byte} s`), config.timeouts.first_byte * 1000);
-
-    const text = new SnapshotReconciler();
-    const thoughts = new SnapshotReconciler();
-    const previousRcid = typeof params.metadata?.[2] === 'string' ? params.metadata[2] : '';
-    let cid = typeof params.metadata?.[0] === 'string' ? params.metadata[0] : '';
-    let rid = '';
-    let rcid = '';
-    let contextToken = '';
-    let final = false;
-    let pending: ErrorPart | undefined;
-    let imagesSent = false;
-
-    const emit = function* (this: GeminiWebProvider, candidate: CandidateSnapshot): Generator<ChatEvent> {
-      const thought = thoughts.push(candidate.thoughts, candidate.final);
-      if (thought) yield { type: 'thinking-delta', text: thought };
-      const delta = text.push(candidate.text, candidate.final, candidate.cardText);
-      if (delta) yield { type: 'text-delta', text: delta };
-      if (candidate.final && !imagesSent) {
-        imagesSent = true;
-        for (const image of candidate.images) {
-          const url = image.generated ? this.imageLink(accountName, image.url, context, config) : image.url;
-          yield { type: 'image', url, alt: image.alt || 'image' };
-        }
-      }
-    }.bind(this);
-
-    try {
-      try {
-        for await (const part of session.generate(params, controller.signal, { headersMs: config.timeouts.first_byte * 1000, idleMs: config.timeouts.idle * 1000 })) {
-          const read = readStreamPart(part);
-          if (read.kind === 'error') {
-            // An error after a complete answer (the now-common 1096) is not a failure.
-            if (!final) pending = read.error;
-            continue;
-          }
-          if (read.kind !== 'frame') continue;
-          const frame = read.frame;
-          if (frame.cid) cid = frame.cid;
-          if (frame.rid) rid = frame.rid;
-          if (frame.context) contextToken = frame.context;
-          const candidate = (rcid ? frame.candidates.find((c) => c.rcid === rcid) : undefined) ?? frame.candidates[0];
-          if (!candidate || final) continue;
-          rcid = candidate.rcid;
-          pending = undefined; // content after a "queueing" status: it was not fatal
-          if (watchdog) {
-            clearTimeout(watchdog);
-            watchdog = undefined;
-          }
-          if (candidate.final) final = true;
-          yield* emit(candidate);
-        }
-      } catch (error) {
-        if (context.signal.aborted) throw error;
-        throw timeout ?? error;
-      }
-      if (timeout) throw timeout;
-
-      if (!final) {
-        if (pending && pending.code !== null) throw fromErrorCode(pending.code, pending.status);
-        // Silently aborted: if the turn was stored, read it back from the chat history.
-        const recovered = cid && contextToken ? await this.recover(session, cid, previousRcid, rcid, config, controller.signal) : undefined;
-        if (!recovered) {
-          if (pending) throw fromErrorCode(null, pending.status);
-          throw new GeminiError('upstream_unavailable', 'Gemini ended the stream without an answer (silently aborted)', 'none', { code: 'gemini_aborted' });
-        }
-        rcid = recovered.rcid;
-        rid = recovered.rid || rid;
-        yield* emit(recovered.candidate);
-      }
-      if (text.divergences > 0) context.log.warn({ provider: 'gemini', divergences: text.divergences }, 'gemini rewrote text that was already streamed');
-      yield { type: 'finish', reason: 'stop' };
-      return { text: text.emitted, metadata: [cid, rid, rcid, null, null, null, null, null, null, contextToken] };
-    } finally {
-      clearTimeout(total);
-      clearTimeout(watchdog);
-      context.signal.removeEventListener('abort', onAbort);
-      if (!controller.signal.aborted) controller.abort();
-    }
-  }
-
-  /** Poll the chat (hNvQHb) for the turn a silently aborted stream produced. */
-  private async recover(
-    session: GeminiSession,
-    cid: string,
-    previousRcid: string,
-    streamedRcid: string,
-    config: GeminiConfig,
-    signal: AbortSignal,
-  ): Promise<{ candidate: CandidateSnapshot; rid: string; rcid: string } | undefined> {
-    const deadline = Date.now() + config.recovery_timeout * 1000;
-    while (Date.now() <= deadline && !signal.aborted) {
-      const body = await session.rpc('hNvQHb', JSON.stringify([cid, 10, null, 1, [1], [4], null, 1]), signal).catch(() => undefined);
-      const turns = Array.isArray(body) && Array.isArray(body[0]) ? (body[0] as unknown[][]) : [];
-      const newest = turns[0];
-      if (Array.isArray(newest)) {
-        const rid = typeof (newest[0] as unknown[] | undefined)?.[1] === 'string' ? ((newest[0] as unknown[])[1] as string) : '';
-        const c = ((newest[3] as unknown[] | undefined)?.[0] as unknown[] | undefined)?.[0];
-        const parsed = Array.isArray(c) && typeof c[0] === 'string' ? readCandidateFromTurn(c) : undefined;
-        if (parsed && parsed.rcid !== previousRcid && (parsed.rcid === streamedRcid || !streamedRcid || parsed.rcid !== previousRcid)) {
-          return { candidate: { ...parsed, final: true }, rid, rcid: parsed.rcid };
-        }
-      }
-      await new Promise((r) => setTimeout(r, config.recovery_poll_interval * 1000));
-    }
-    return undefined;
-  }
-
-  private imageLink(account: string, url: string, context: ProviderCallContext, config: GeminiConfig): string {
-    const token = this.images.sign(account, url, config.image_link_ttl * 1000);
-    return `${context.origin ?? ''}/images/${token}`;
   }
 
   /** Serve a signed image link: fetch the image with the account's cookies. */
@@ -450,10 +235,4 @@ export class GeminiWebProvider implements Provider {
   async close(): Promise<void> {
     await Promise.all([...this.accounts.values()].map((a) => a.close()));
   }
-}
-
-function readCandidateFromTurn(c: unknown[]): CandidateSnapshot | undefined {
-  const part = ['wrb.fr', null, JSON.stringify([null, null, null, null, [c]])];
-  const read = readStreamPart(part);
-  return read.kind === 'frame' ? read.frame.candidates[0] : undefined;
 }

@@ -6,7 +6,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import { createDispatcher } from '../../net/dispatchers.js';
-import { transportError } from '../openai-compatible/errors.js';
+import { transportError } from '../../net/transport-errors.js';
 import { fromAccountStatus, fromHttpStatus, GeminiError } from './errors.js';
 import { FrameDecoder, type Part } from './frames.js';
 import { readRpcAnswer } from './parse.js';

@@ -43,20 +43,3 @@ export function upstreamErrorFromBody(body: Json | undefined, status: number, re
   const code = kind === 'not_found' ? 'model_not_found' : `upstream_${status}`;
   return new GatewayError(kind, `Upstream error: ${upstreamMessage}`, { code, ...(retryAfter !== undefined ? { retryAfter } : {}) });
 }
-
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-
-/** A transport failure (connect, reset, timeout) -> GatewayError. */
-export function transportError(error: unknown, what: string): GatewayError {
-  if (error instanceof GatewayError) return error;
-  const err = error as { code?: string; name?: string; message?: string; cause?: { code?: string } };
-  const code = err.code ?? err.cause?.code;
-  if ((code && TIMEOUT_CODES.has(code)) || err.name === 'TimeoutError') {
-    return new GatewayError('timeout', `${what}: timed out (${code ?? err.name})`, { code: 'upstream_timeout', cause: error });
-  }
-  if (code && NETWORK_CODES.has(code)) {
-    return new GatewayError('upstream_unavailable', `${what}: ${code}`, { code: 'upstream_unreachable', cause: error });
-  }
-  return new GatewayError('upstream_unavailable', `${what}: ${err.message ?? String(error)}`, { code: 'upstream_error', cause: error });
-}

@@ -8,9 +8,11 @@ import { GatewayError } from '../../core/gateway-error.js';
 import type { ChatEvent, ChatRequest, ModelInfo } from '../../core/types.js';
 import { globMatch } from '../../core/glob.js';
 import { createDispatcher } from '../../net/dispatchers.js';
-import type { Provider, ProviderCallContext, ProviderHealth } from '../../core/provider.js';
+import type { Diagnosable, Provider, ProviderCallContext, ProviderHealth, UpstreamQuery } from '../../core/provider.js';
+import { diagnoseOpenAICompatible } from './doctor.js';
 import { buildChatBody } from './request.js';
-import { retryAfterSeconds, transportError, upstreamErrorFromBody } from './errors.js';
+import { transportError } from '../../net/transport-errors.js';
+import { retryAfterSeconds, upstreamErrorFromBody } from './errors.js';
 import { ChunkMapper, completionEvents, parseChunk, readSse } from './stream.js';
 
 export interface OpenAICompatibleSettings {
@@ -31,7 +33,14 @@ const ERROR_BODY_LIMIT = 64 * 1024;
 
 export class OpenAICompatibleProvider implements Provider {
   readonly id: string;
-  readonly capabilities = { nativeTools: true, images: true, thinking: true };
+  readonly capabilities = { nativeTools: true };
+  readonly upstreamQuery: UpstreamQuery = { getJson: (path) => this.getJson(path) };
+  readonly doctor: Diagnosable = {
+    diagnose: (step, print) => {
+      print(`${this.id} (${this.settings.baseUrl}):`);
+      return diagnoseOpenAICompatible(this.upstreamQuery, step);
+    },
+  };
   private readonly dispatcher: Dispatcher;
   private readonly base: string;
   private discovered: { at: number; models: string[] } | undefined;

@@ -119,10 +119,8 @@ export class ChunkMapper {
       if (!tool.ended) out.push({ type: 'tool-call-end', index: tool.index });
     }
     if (this.usage) out.push({ type: 'usage', usage: this.usage });
-    // Some servers say "stop" after tool calls; clients need "tool_calls" to run them.
-    let finish = this.finish ?? (this.tools.length > 0 ? 'tool_calls' : 'stop');
-    if (finish === 'stop' && this.tools.length > 0) finish = 'tool_calls';
-    out.push({ type: 'finish', reason: finish });
+    // A missing finish, or "stop" after tool calls, is settled by the pipeline (core/event-contract.ts).
+    if (this.finish) out.push({ type: 'finish', reason: this.finish });
     return out;
   }
 

@@ -1,0 +1,76 @@
+// `gemini-gateway doctor` for Gemini web: each step the gateway takes, one by one, per account, with
+// the user's cookies: preflight, token page, account status and models, a one-line prompt per
+// configured model, cookie rotation.
+
+import { readFile } from 'node:fs/promises';
+import type { GatewayConfig } from '../../config/schema.js';
+import type { DoctorStep, ProviderCallContext } from '../../core/provider.js';
+import type { ChatEvent, ChatRequest } from '../../core/types.js';
+import type { Account } from './account.js';
+import { parseCookieInput } from './cookie-file.js';
+import { GeminiSession } from './session.js';
+
+const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface DoctorSubject {
+  accountNames(): string[];
+  account(name: string): Account | undefined;
+  stream(request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent>;
+}
+
+export async function diagnoseGemini(subject: DoctorSubject, config: GatewayConfig['gemini'], step: DoctorStep, print: (line: string) => void): Promise<boolean> {
+  let ok = true;
+  const record = (passed: boolean) => {
+    ok &&= passed;
+    return passed;
+  };
+  for (const name of subject.accountNames()) {
+    const account = subject.account(name)!;
+    print(`Gemini account "${name}" (${account.cookiePath}):`);
+    const status = account.status(false);
+    if (!record(Boolean(status.has_psid))) {
+      print(`✗ cookies: none found (write the file or use \`gemini-gateway cookies import\`)`);
+      continue;
+    }
+    const session = new GeminiSession({
+      endpoints: config.endpoints,
+      cookies: parseCookieInput(await readFile(account.cookiePath, 'utf8')).cookies,
+      proxy: config.accounts.find((a) => a.name === name)?.proxy ?? config.proxy,
+      language: config.language,
+      connectTimeoutMs: config.timeouts.connect * 1000,
+    });
+    try {
+      if (!record(await step('preflight (www.google.com)', async () => `HTTP ${await session.preflight()}`))) continue;
+      if (!record(await step('token page (/app)', async () => { await session.loadPage(); return session.at ? 'access token found' : 'page loaded, no access token in it'; }))) continue;
+      if (!record(await step('account status and models (otAQ7b)', async () => { await session.loadStatus(); return `status ${session.accountStatus}, models: ${session.models.map((m) => `${m.display} (${m.id})`).join(', ') || 'none listed'}`; }))) continue;
+    } finally {
+      await session.close();
+    }
+    for (const model of config.models) {
+      record(await step(`prompt on ${model}`, async () => `"${(await oneLine(subject, model)).slice(0, 60)}"`));
+    }
+    record(await step('cookie rotation', async () => {
+      const rotation = await account.rotate();
+      if (rotation.result === 'error') throw new Error(rotation.error ?? 'rotation failed');
+      return rotation.result === 'rotated' ? 'new __Secure-1PSIDTS saved' : 'answered without a new __Secure-1PSIDTS';
+    }));
+  }
+  return ok;
+}
+
+async function oneLine(subject: Pick<DoctorSubject, 'stream'>, model: string): Promise<string> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 120_000);
+  let text = '';
+  try {
+    const events = subject.stream(
+      { model, system: [], messages: [{ role: 'user', content: [{ type: 'text', text: 'Reply with the single word OK.' }] }], tools: [], toolChoice: { type: 'auto' }, stream: true },
+      { upstreamModel: model, signal: controller.signal, log: SILENT, requestId: 'doctor' },
+    );
+    for await (const event of events) if (event.type === 'text-delta') text += event.text;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!text.trim()) throw new Error('empty answer');
+  return text.trim();
+}

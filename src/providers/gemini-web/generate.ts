@@ -1,0 +1,191 @@
+// One Gemini turn on one account: render the prompt (only the new turns on a reuse hit, else the
+// flattened transcript), upload attachments, stream StreamGenerate frames as canonical events
+// (thoughts -> thinking, reconciled text deltas, images), recover a silently aborted answer from
+// the chat history, and store the finished turn for conversation reuse.
+
+import type { GatewayConfig } from '../../config/schema.js';
+import { GatewayError } from '../../core/gateway-error.js';
+import type { ProviderCallContext } from '../../core/provider.js';
+import type { ChatEvent, ChatRequest, Message } from '../../core/types.js';
+import type { TtlStore } from '../../state/ttl-store.js';
+import type { Account } from './account.js';
+import { prepareUploads } from './attachments.js';
+import { turnKey, type StoredConversation } from './conversations.js';
+import { fromErrorCode, GeminiError } from './errors.js';
+import type { ImageLinks } from './image-links.js';
+import { modelHeaders } from './models.js';
+import { readStreamPart, type CandidateSnapshot, type ErrorPart } from './parse.js';
+import { SnapshotReconciler } from './reconcile.js';
+import type { GeminiSession, GenerateParams } from './session.js';
+import { renderTranscript } from './transcript.js';
+
+type GeminiConfig = GatewayConfig['gemini'];
+
+/** What a turn needs from the provider: its config, the reuse store and the image link signer. */
+export interface TurnContext {
+  config: GeminiConfig;
+  conversations: TtlStore<StoredConversation>;
+  images: ImageLinks;
+}
+
+export interface Attempt {
+  account: Account;
+  reuse?: { stored: StoredConversation; length: number };
+}
+
+export async function* generateTurn(turn: TurnContext, request: ChatRequest, context: ProviderCallContext, attempt: Attempt): AsyncIterable<ChatEvent> {
+  const { config } = turn;
+  const session = await attempt.account.ready(context.signal);
+  const reuse = attempt.reuse;
+  const rendered = reuse ? renderTranscript([], request.messages.slice(reuse.length)) : renderTranscript(request.system, request.messages);
+  if (!rendered.prompt.trim() && rendered.attachments.length === 0) throw new GatewayError('invalid_request', 'Nothing to send: the conversation has no new message', { code: 'empty_prompt' });
+  const { prompt, files } = await prepareUploads(session, rendered, config, context.signal);
+  const params: GenerateParams = {
+    prompt,
+    files,
+    metadata: reuse?.stored.metadata,
+    modelHeaders: modelHeaders(session, context.upstreamModel, config),
+    temporary: false,
+  };
+  // The "activity" ping the web app sends before each generation; its answer does not matter.
+  void session.rpc('ESY5D', '[[["bard_activity_enabled"]]]').catch(() => undefined);
+  context.log.debug({ provider: 'gemini', account: attempt.account.name, reuse: Boolean(reuse), prompt_chars: prompt.length, files: files.length }, 'gemini request');
+
+  const answer = yield* streamAnswer(turn, session, params, context, attempt.account.name);
+  if (config.conversations.reuse) {
+    const assistant: Message = { role: 'assistant', content: [{ type: 'text', text: answer.text }] };
+    await turn.conversations.set(turnKey(request, context.upstreamModel, assistant), { account: attempt.account.name, model: context.upstreamModel, metadata: answer.metadata });
+  }
+}
+
+/** Frames -> events. Returns the answer text and the conversation metadata for the next turn. */
+async function* streamAnswer(
+  turn: TurnContext,
+  session: GeminiSession,
+  params: GenerateParams,
+  context: ProviderCallContext,
+  accountName: string,
+): AsyncGenerator<ChatEvent, { text: string; metadata: unknown[] }> {
+  const { config } = turn;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(context.signal.reason);
+  context.signal.addEventListener('abort', onAbort, { once: true });
+  let timeout: GeminiError | undefined;
+  const expire = (message: string) => () => {
+    timeout = new GeminiError('timeout', message, 'none', { code: 'upstream_timeout' });
+    controller.abort(timeout);
+  };
+  const total = setTimeout(expire(`Gemini gave no complete answer within ${config.timeouts.total} s`), config.timeouts.total * 1000);
+  let watchdog: NodeJS.Timeout | undefined = setTimeout(expire(`Gemini sent no answer within ${config.timeouts.first_byte} s`), config.timeouts.first_byte * 1000);
+
+  const text = new SnapshotReconciler();
+  const thoughts = new SnapshotReconciler();
+  const previousRcid = typeof params.metadata?.[2] === 'string' ? params.metadata[2] : '';
+  let cid = typeof params.metadata?.[0] === 'string' ? params.metadata[0] : '';
+  let rid = '';
+  let rcid = '';
+  let contextToken = '';
+  let final = false;
+  let pending: ErrorPart | undefined;
+  let imagesSent = false;
+
+  const emit = function* (candidate: CandidateSnapshot): Generator<ChatEvent> {
+    const thought = thoughts.push(candidate.thoughts, candidate.final);
+    if (thought) yield { type: 'thinking-delta', text: thought };
+    const delta = text.push(candidate.text, candidate.final, candidate.cardText);
+    if (delta) yield { type: 'text-delta', text: delta };
+    if (candidate.final && !imagesSent) {
+      imagesSent = true;
+      for (const image of candidate.images) {
+        const url = image.generated ? `${context.origin ?? ''}/images/${turn.images.sign(accountName, image.url, config.image_link_ttl * 1000)}` : image.url;
+        yield { type: 'image', url, alt: image.alt || 'image' };
+      }
+    }
+  };
+
+  try {
+    try {
+      for await (const part of session.generate(params, controller.signal, { headersMs: config.timeouts.first_byte * 1000, idleMs: config.timeouts.idle * 1000 })) {
+        const read = readStreamPart(part);
+        if (read.kind === 'error') {
+          // An error after a complete answer (the now-common 1096) is not a failure.
+          if (!final) pending = read.error;
+          continue;
+        }
+        if (read.kind !== 'frame') continue;
+        const frame = read.frame;
+        if (frame.cid) cid = frame.cid;
+        if (frame.rid) rid = frame.rid;
+        if (frame.context) contextToken = frame.context;
+        const candidate = (rcid ? frame.candidates.find((c) => c.rcid === rcid) : undefined) ?? frame.candidates[0];
+        if (!candidate || final) continue;
+        rcid = candidate.rcid;
+        pending = undefined; // content after a "queueing" status: it was not fatal
+        if (watchdog) {
+          clearTimeout(watchdog);
+          watchdog = undefined;
+        }
+        if (candidate.final) final = true;
+        yield* emit(candidate);
+      }
+    } catch (error) {
+      if (context.signal.aborted) throw error;
+      throw timeout ?? error;
+    }
+    if (timeout) throw timeout;
+
+    if (!final) {
+      if (pending && pending.code !== null) throw fromErrorCode(pending.code, pending.status);
+      // Silently aborted: if the turn was stored, read it back from the chat history.
+      const recovered = cid && contextToken ? await recover(session, cid, previousRcid, rcid, config, controller.signal) : undefined;
+      if (!recovered) {
+        if (pending) throw fromErrorCode(null, pending.status);
+        throw new GeminiError('upstream_unavailable', 'Gemini ended the stream without an answer (silently aborted)', 'none', { code: 'gemini_aborted' });
+      }
+      rcid = recovered.rcid;
+      rid = recovered.rid || rid;
+      yield* emit(recovered.candidate);
+    }
+    if (text.divergences > 0) context.log.warn({ provider: 'gemini', divergences: text.divergences }, 'gemini rewrote text that was already streamed');
+    yield { type: 'finish', reason: 'stop' };
+    return { text: text.emitted, metadata: [cid, rid, rcid, null, null, null, null, null, null, contextToken] };
+  } finally {
+    clearTimeout(total);
+    clearTimeout(watchdog);
+    context.signal.removeEventListener('abort', onAbort);
+    if (!controller.signal.aborted) controller.abort();
+  }
+}
+
+/** Poll the chat (hNvQHb) for the turn a silently aborted stream produced. */
+async function recover(
+  session: GeminiSession,
+  cid: string,
+  previousRcid: string,
+  streamedRcid: string,
+  config: GeminiConfig,
+  signal: AbortSignal,
+): Promise<{ candidate: CandidateSnapshot; rid: string; rcid: string } | undefined> {
+  const deadline = Date.now() + config.recovery_timeout * 1000;
+  while (Date.now() <= deadline && !signal.aborted) {
+    const body = await session.rpc('hNvQHb', JSON.stringify([cid, 10, null, 1, [1], [4], null, 1]), signal).catch(() => undefined);
+    const turns = Array.isArray(body) && Array.isArray(body[0]) ? (body[0] as unknown[][]) : [];
+    const newest = turns[0];
+    if (Array.isArray(newest)) {
+      const rid = typeof (newest[0] as unknown[] | undefined)?.[1] === 'string' ? ((newest[0] as unknown[])[1] as string) : '';
+      const c = ((newest[3] as unknown[] | undefined)?.[0] as unknown[] | undefined)?.[0];
+      const parsed = Array.isArray(c) && typeof c[0] === 'string' ? readCandidateFromTurn(c) : undefined;
+      if (parsed && parsed.rcid !== previousRcid && (parsed.rcid === streamedRcid || !streamedRcid || parsed.rcid !== previousRcid)) {
+        return { candidate: { ...parsed, final: true }, rid, rcid: parsed.rcid };
+      }
+    }
+    await new Promise((r) => setTimeout(r, config.recovery_poll_interval * 1000));
+  }
+  return undefined;
+}
+
+function readCandidateFromTurn(c: unknown[]): CandidateSnapshot | undefined {
+  const part = ['wrb.fr', null, JSON.stringify([null, null, null, null, [c]])];
+  const read = readStreamPart(part);
+  return read.kind === 'frame' ? read.frame.candidates[0] : undefined;
+}

@@ -1,0 +1,31 @@
+// Gemini web as a catalog entry: one provider for all accounts, kept across reloads (it re-applies
+// `gemini.*` to its accounts and sessions instead of being replaced).
+
+import type { ProviderKind } from '../catalog.js';
+import type { StoredConversation } from './conversations.js';
+import { GeminiWebProvider } from './provider.js';
+
+export const geminiWebKind: ProviderKind = {
+  upstreams(config) {
+    if (!config.gemini.enabled) return [];
+    const section = config.gemini;
+    return [
+      {
+        id: 'gemini',
+        models: section.models,
+        textOnlyModels: [],
+        // Gemini fails over between its accounts itself; one more try covers its transient 1013s.
+        retry: { enabled: true, maxRetries: 1 },
+        key: 'gemini',
+        create: ({ secrets, log, state }) => new GeminiWebProvider(secrets, log, state.store<StoredConversation>('conversations', 2000, 3_600_000), state.accounts),
+        update: (provider) => (provider instanceof GeminiWebProvider ? provider.apply(section) : Promise.resolve()),
+      },
+    ];
+  },
+  secrets: () => [],
+  urls: (config) => [config.gemini.proxy, ...config.gemini.accounts.map((a) => a.proxy)],
+  mask(copy, maskUrl) {
+    copy.gemini.proxy = maskUrl(copy.gemini.proxy);
+    for (const account of copy.gemini.accounts) account.proxy = maskUrl(account.proxy);
+  },
+};
