@@ -427,6 +427,23 @@ describe('fetchClientUrl', () => {
     expect(dns.calls).toEqual(['pinned.test']);
   });
 
+  it('IPv6 loopback: refused by default, fetched when ::1 is listed, also behind a name (pinned)', async (context) => {
+    const v6 = createServer(route);
+    const listening = await new Promise<boolean>((resolve) => v6.once('error', () => resolve(false)).listen(0, '::1', () => resolve(true)));
+    if (!listening) return context.skip('no IPv6 loopback here');
+    try {
+      const v6port = (v6.address() as AddressInfo).port;
+      expect((await failure(`http://[::1]:${v6port}/ok`, { policy: LOOPBACK })).code).toBe('url_refused');
+      const policy = urlPolicy(['::1']);
+      expect((await fetchClientUrl(`http://[::1]:${v6port}/ok`, { maxBytes: 1000, timeoutMs: 3000, policy })).data.equals(BYTES)).toBe(true);
+      const dns = resolver({ 'six.test': ['::1'] });
+      expect((await fetchClientUrl(`http://six.test:${v6port}/ok`, { maxBytes: 1000, timeoutMs: 3000, policy, resolve: dns })).data.equals(BYTES)).toBe(true);
+    } finally {
+      v6.closeAllConnections();
+      await new Promise((resolve) => v6.close(resolve));
+    }
+  });
+
   it('allows a listed host name whatever it resolves to; other names resolving there stay refused', async () => {
     const dns = resolver({ 'files.test': ['127.0.0.1'], 'other.test': ['127.0.0.1'] });
     const policy = urlPolicy(['files.test']);
