@@ -123,7 +123,7 @@ export async function fetchClientUrl(url: string, options: FetchClientUrlOptions
       }
       const data = await readLimited(res, options.maxBytes);
       const type = headerValue(res.headers['content-type']);
-      const mimeType = (type?.split(';')[0]?.trim().toLowerCase() || 'application/octet-stream');
+      const mimeType = type?.split(';')[0]?.trim().toLowerCase() || 'application/octet-stream';
       return { data, mimeType };
     }
   } catch (error) {
