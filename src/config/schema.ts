@@ -2,6 +2,7 @@
 // default so the gateway starts with no file at all; unknown keys are rejected so typos surface.
 
 import { z } from 'zod';
+import { parseAllowEntry } from '../net/address.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -274,6 +275,17 @@ export const configSchema = z.strictObject({
       fallbacks: z.record(z.string(), z.array(z.string().min(1))).default({}),
       /** Upstream calls one request may cause in all: retries, fallbacks, account failover, re-asks. */
       max_upstream_calls: z.number().int().min(1).max(100).default(12),
+    })
+    .prefault({}),
+  /** URLs a client chose (image and file parts) that the gateway fetches itself (src/http/url-guard.ts). */
+  security: z
+    .strictObject({
+      /** IPs, CIDRs, host names or `*.suffix` names that may be fetched although private or internal. */
+      fetch_allow: z
+        .array(z.string().refine((entry) => parseAllowEntry(entry) !== undefined, 'not an IP address, CIDR, host name or *.suffix'))
+        .default([]),
+      /** Seconds for the whole fetch of one URL: resolving, connecting, redirects and the body. */
+      fetch_timeout: z.number().positive().max(600).default(15),
     })
     .prefault({}),
 });

@@ -389,6 +389,42 @@ describe('attachments and images', () => {
     expect(sent.modelId).toBe('fbb127bbb056c959');
   });
 
+  it('fetches an image URL only at a public address unless security.fetch_allow lists it, never naming the target', async () => {
+    const { createServer } = await import('node:http');
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits++;
+      res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from('89504e470d0a1a0a', 'hex'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/internal/secret.png`;
+    const ask = () =>
+      fetch(`${t!.gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ model: 'gemini-3-flash', max_tokens: 100, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image', source: { type: 'url', url } }] }] }),
+      });
+    try {
+      await gateway();
+      const refused = await ask();
+      const text = await refused.text();
+      expect(refused.status).toBe(400);
+      expect(text).toContain('refused');
+      for (const detail of ['127.0.0.1', 'secret.png', 'internal']) expect(text).not.toContain(detail);
+      expect(hits, 'the internal server was never reached').toBe(0);
+      expect(fake.generates).toHaveLength(0);
+      await t!.stop();
+
+      await gateway('security:\n  fetch_allow: ["127.0.0.1"]\n');
+      const allowed = await ask();
+      expect(allowed.status, await allowed.clone().text()).toBe(200);
+      expect(hits).toBe(1);
+      expect(fake.uploads.get(fake.generates[0]!.files[0]!.id)).toMatchObject({ name: 'image-1.png', type: 'image/png' });
+    } finally {
+      server.close();
+    }
+  });
+
   it('refuses an image type Gemini cannot take, with a clear 4xx in the client protocol', async () => {
     await gateway();
     const res = await fetch(`${t!.gw.url}/v1/messages`, {

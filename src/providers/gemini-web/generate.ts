@@ -9,7 +9,7 @@ import type { ProviderCallContext } from '../../core/provider.js';
 import type { ChatEvent, ChatRequest, Message } from '../../core/types.js';
 import type { TtlStore } from '../../state/ttl-store.js';
 import type { Account } from './account.js';
-import { prepareUploads } from './attachments.js';
+import { prepareUploads, type FetchOptions } from './attachments.js';
 import { turnKey, type StoredConversation } from './conversations.js';
 import { fromErrorCode, GeminiError } from './errors.js';
 import type { ImageLinks } from './image-links.js';
@@ -24,6 +24,8 @@ type GeminiConfig = GatewayConfig['gemini'];
 /** What a turn needs from the provider: its config, the reuse store and the image link signer. */
 export interface TurnContext {
   config: GeminiConfig;
+  /** How attachment URLs are fetched (security.*). */
+  fetching: FetchOptions;
   conversations: TtlStore<StoredConversation>;
   images: ImageLinks;
 }
@@ -39,7 +41,7 @@ export async function* generateTurn(turn: TurnContext, request: ChatRequest, con
   const reuse = attempt.reuse;
   const rendered = reuse ? renderTranscript([], request.messages.slice(reuse.length)) : renderTranscript(request.system, request.messages);
   if (!rendered.prompt.trim() && rendered.attachments.length === 0) throw new GatewayError('invalid_request', 'Nothing to send: the conversation has no new message', { code: 'empty_prompt' });
-  const { prompt, files } = await prepareUploads(session, rendered, config, context.signal);
+  const { prompt, files } = await prepareUploads(session, rendered, config, turn.fetching, context.signal);
   const params: GenerateParams = {
     prompt,
     files,

@@ -1,6 +1,7 @@
 // Gemini web as a catalog entry: one provider for all accounts, kept across reloads (it re-applies
 // `gemini.*` to its accounts and sessions instead of being replaced).
 
+import { fetchSecurityOptions } from '../../net/url-guard.js';
 import type { ProviderKind } from '../catalog.js';
 import type { StoredConversation } from './conversations.js';
 import { GeminiWebProvider } from './provider.js';
@@ -9,6 +10,7 @@ export const geminiWebKind: ProviderKind = {
   upstreams(config) {
     if (!config.gemini.enabled) return [];
     const section = config.gemini;
+    const fetching = fetchSecurityOptions(config.security);
     return [
       {
         id: 'gemini',
@@ -18,7 +20,7 @@ export const geminiWebKind: ProviderKind = {
         retry: { enabled: true, maxRetries: 1 },
         key: 'gemini',
         create: ({ secrets, log, state }) => new GeminiWebProvider(secrets, log, state.store<StoredConversation>('conversations', 2000, 3_600_000), state.accounts),
-        update: (provider) => (provider instanceof GeminiWebProvider ? provider.apply(section) : Promise.resolve()),
+        update: (provider) => (provider instanceof GeminiWebProvider ? provider.apply(section, fetching) : Promise.resolve()),
       },
     ];
   },

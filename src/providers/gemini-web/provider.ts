@@ -16,6 +16,8 @@ import { cookieAccounts } from './cookie-admin.js';
 import { prefixKeys, type StoredConversation } from './conversations.js';
 import { diagnoseGemini } from './doctor.js';
 import { GeminiError } from './errors.js';
+import { fetchSecurityOptions } from '../../net/url-guard.js';
+import type { FetchOptions } from './attachments.js';
 import { generateTurn, type Attempt, type TurnContext } from './generate.js';
 import { ImageLinks } from './image-links.js';
 
@@ -40,6 +42,7 @@ export class GeminiWebProvider implements Provider {
   private config!: GeminiConfig;
   readonly images = new ImageLinks();
   private loading: Promise<void> = Promise.resolve();
+  private fetching: FetchOptions = fetchSecurityOptions({ fetch_allow: [], fetch_timeout: 15 });
 
   readonly cookieAccounts: CookieAccounts = cookieAccounts(this);
   readonly imageLinks: ImageLinkCapability = { fetchImage: (token) => this.fetchImage(token) };
@@ -53,9 +56,11 @@ export class GeminiWebProvider implements Provider {
     private readonly shared: AccountCoordinator = SOLO,
   ) {}
 
-  /** Apply `gemini.*` (start-up and every reload): accounts, rotation, conversation limits. */
-  apply(config: GeminiConfig): Promise<void> {
+  /** Apply `gemini.*` (start-up and every reload): accounts, rotation, conversation limits; and how
+   * attachment URLs are fetched (`security.*`). */
+  apply(config: GeminiConfig, fetching?: FetchOptions): Promise<void> {
     this.config = config;
+    if (fetching) this.fetching = fetching;
     this.conversations.configure(config.conversations.max_entries, config.conversations.ttl * 1000);
     const wanted = config.accounts.length > 0 ? config.accounts : [{ name: 'default', cookie_path: config.cookie_path, proxy: undefined }];
     const loads: Array<Promise<void>> = [];
@@ -168,7 +173,7 @@ export class GeminiWebProvider implements Provider {
   }
 
   private turnContext(config: GeminiConfig): TurnContext {
-    return { config, conversations: this.conversations, images: this.images };
+    return { config, fetching: this.fetching, conversations: this.conversations, images: this.images };
   }
 
   /**
