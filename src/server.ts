@@ -1,5 +1,6 @@
 // The composition root: load config, wire services, build the app, listen, watch the config
-// file. main.ts adds only process concerns (signals, exit codes); tests start gateways here.
+// file. process.ts adds the process concerns (signals, exit codes; main.ts and the CLI's `serve`
+// run it); tests start gateways here.
 
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';

@@ -1,8 +1,8 @@
 // Custom (freeform) tools, such as Codex's apply_patch, take raw text instead of JSON arguments.
 // Upstreams with only function calling see them as a function with one string argument `input`;
 // these helpers translate a request on the way up and the calls on the way back, so clients
-// get real custom tool calls (Responses `custom_tool_call`). Providers with native function
-// calling use them; tool emulation can render custom tools directly instead.
+// get real custom tool calls (Responses `custom_tool_call`). Used by the OpenAI-compatible
+// provider and by tool emulation (src/tools/emulate.ts), which both present them as functions.
 
 import type { ChatEvent, ChatRequest, ToolDefinition } from './types.js';
 

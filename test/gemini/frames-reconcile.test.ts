@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, FrameDecoder, type Part } from '../../src/providers/gemini-web/frames.js';
+import { FrameDecoder, type Part } from '../../src/providers/gemini-web/frames.js';
+
+/** A framed body as Google writes it (length in UTF-16 units, counted with the two newlines). */
+function encodeFrame(value: unknown): string {
+  const json = JSON.stringify(value);
+  return `${json.length + 2}\n${json}\n`;
+}
 import { readStreamPart } from '../../src/providers/gemini-web/parse.js';
 import { cleanText, SnapshotReconciler } from '../../src/providers/gemini-web/reconcile.js';
 

@@ -151,6 +151,16 @@ describe('errors', () => {
     });
   }
 
+  it('without cookies answers at once: a request that cannot succeed is not retried', async () => {
+    await gateway('', null);
+    const res = await chat('hi');
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.text).error.code).toBe('no_cookies');
+    const lines = t!.logs.lines();
+    expect(lines.find((l) => l.path === '/v1/chat/completions')).toMatchObject({ upstream_calls: 1 });
+    expect(lines.some((l) => String(l.msg).includes('retrying'))).toBe(false);
+  });
+
   it('1013 is retried and then succeeds', async () => {
     await gateway();
     fake.reply = (_r, i) => (i === 0 ? { error: 1013 } : { final: { text: 'after retry' } });

@@ -190,3 +190,37 @@ describe('count_tokens', () => {
     expect(res.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: 'messages: required' } });
   });
 });
+
+describe('one finish per stream (core/event-contract.ts)', () => {
+  const call = [
+    { type: 'tool-call-start' as const, index: 0, id: 'call_1', name: 'get_weather' },
+    { type: 'tool-call-delta' as const, index: 0, argumentsDelta: '{"city":"Paris"}' },
+    { type: 'tool-call-end' as const, index: 0 },
+  ];
+
+  it('turns "stop" after tool calls (said twice) into one tool_use / tool_calls finish', async () => {
+    const { app, provider } = await setup();
+    provider.script = [...call, { type: 'finish', reason: 'stop' }, { type: 'finish', reason: 'stop' }];
+    const sse = (await app.inject({ method: 'POST', url: '/v1/messages', payload: anthropicBody(true) })).body;
+    expect(sse.match(/"stop_reason":"[a-z_]+"/g)).toEqual(['"stop_reason":"tool_use"']);
+    provider.script = [...call, { type: 'finish', reason: 'stop' }, { type: 'finish', reason: 'stop' }];
+    const json = (await app.inject({ method: 'POST', url: '/v1/chat/completions', payload: chatBody(false) })).json() as { choices: Array<{ finish_reason: string }> };
+    expect(json.choices[0]!.finish_reason).toBe('tool_calls');
+  });
+
+  it('gives a stream without any finish exactly one: "stop" after text', async () => {
+    const { app, provider } = await setup();
+    provider.script = [{ type: 'text-delta', text: 'cut short' }];
+    const sse = (await app.inject({ method: 'POST', url: '/v1/chat/completions', payload: chatBody(true) })).body;
+    expect(sse.match(/"finish_reason":"[a-z_]+"/g)).toEqual(['"finish_reason":"stop"']);
+    expect(sse.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+
+  it('keeps the last of several finishes the upstream sent', async () => {
+    const { app, provider } = await setup();
+    provider.script = [{ type: 'text-delta', text: 'long' }, { type: 'finish', reason: 'stop' }, { type: 'finish', reason: 'length' }];
+    const json = (await app.inject({ method: 'POST', url: '/v1/responses', payload: { model: 'gpt-x', input: 'hi' } })).json() as { status: string; incomplete_details: unknown };
+    expect(json.status).toBe('incomplete');
+    expect(json.incomplete_details).toEqual({ reason: 'max_output_tokens' });
+  });
+});

@@ -178,6 +178,22 @@ describe('faults, retries and fallback', () => {
     expect(line).toMatchObject({ provider: 'backup', upstream_model: 'backup-model', model: 'gpt-4o' });
   });
 
+  it('every upstream call draws from one budget: routing.max_upstream_calls stops retries and fallbacks, and the log line counts the calls', async () => {
+    await gateway();
+    primary.handler = () => ({ status: 500, json: { error: { message: 'boom' } } });
+    backup.handler = () => ({ sse: textChunks('saved') });
+    expect((await chat()).status).toBe(200);
+    expect(t!.logs.lines().find((l) => l.path === '/v1/chat/completions')).toMatchObject({ upstream_calls: 4 }); // 3 on g4f + the backup
+    await t!.stop();
+
+    await gateway({ extra: '  max_upstream_calls: 2\n' });
+    const limited = await chat();
+    expect(limited.status).toBe(502);
+    expect(primary.chats).toHaveLength(3 + 2);
+    expect(backup.chats).toHaveLength(1);
+    expect(t!.logs.lines().find((l) => l.path === '/v1/chat/completions')).toMatchObject({ upstream_calls: 2, status: 502 });
+  });
+
   it('never retries an invalid request', async () => {
     await gateway();
     primary.handler = () => ({ status: 400, json: { error: { message: 'bad field' } } });

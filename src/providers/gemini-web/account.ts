@@ -1,15 +1,20 @@
-// One Gemini account: its cookies (file), its session (initialized once, re-initialized after a
-// failure), its health (ok / cooling until / blocked until / expired) and its cookie rotation.
-// Cookie values are registered with the secret registry so no log line can carry them.
+// One Gemini account: its cookies (file, paste, check), its session (initialized once,
+// re-initialized after a failure), its health (ok / cooling until / blocked until / expired) and
+// its status for operators. Rotation (account-rotation.ts) and what other replicas learned
+// (account-sync.ts) work through the small interfaces those files declare. Cookie values are
+// registered with the secret registry so no log line can carry them.
 
-import { metrics } from '../../metrics.js';
 import type { SecretRegistry } from '../../secrets.js';
 import { mask } from '../../secrets.js';
 import type { ProviderLog } from '../../core/provider.js';
+import { SOLO, type AccountCoordinator } from '../../state/account-coordinator.js';
+import { CookieRotation, type RotatingAccount, type RotationRecord } from './account-rotation.js';
+import { syncFromReplicas, type SyncedAccount } from './account-sync.js';
 import { loadCookieFile, parseCookieInput, PSID, PSIDTS, saveCookieFile, type CookieSet } from './cookie-file.js';
 import { GeminiError, type AccountEffect } from './errors.js';
 import { GeminiSession, type Endpoints } from './session.js';
-import { SOLO, type AccountCoordinator } from '../../state/account-coordinator.js';
+
+export type { RotationRecord } from './account-rotation.js';
 
 export type AccountState = 'ok' | 'cooling' | 'blocked' | 'expired' | 'no_cookies';
 
@@ -21,13 +26,7 @@ export interface AccountSettings {
   cooldownMs: { usageLimit: number; blocked: number };
 }
 
-export interface RotationRecord {
-  at: string;
-  result: 'rotated' | 'no_new_psidts' | 'error';
-  error?: string;
-}
-
-export class Account {
+export class Account implements RotatingAccount, SyncedAccount {
   private cookies: CookieSet | undefined;
   private session: GeminiSession | undefined;
   private starting: Promise<GeminiSession | undefined> | undefined;
@@ -35,9 +34,7 @@ export class Account {
   state: AccountState = 'no_cookies';
   until: number | undefined;
   lastError: string | undefined;
-  lastRotation: RotationRecord | undefined;
-  nextRotationAt: number | undefined;
-  private rotationTimer: NodeJS.Timeout | undefined;
+  private readonly rotation: CookieRotation;
 
   constructor(
     readonly name: string,
@@ -46,7 +43,9 @@ export class Account {
     private readonly secrets: SecretRegistry,
     private readonly log: ProviderLog,
     private readonly shared: AccountCoordinator = SOLO,
-  ) {}
+  ) {
+    this.rotation = new CookieRotation(this, shared, log);
+  }
 
   private loading: Promise<void> = Promise.resolve();
 
@@ -178,86 +177,50 @@ export class Account {
     return { set, session };
   }
 
-  /** Rotate __Secure-1PSIDTS and persist it; a rotation without a new value is reported, not hidden. */
-  async rotate(): Promise<RotationRecord> {
-    const record = await this.rotateOnce();
-    metrics.rotations.inc({ result: record.result });
-    return record;
-  }
-
-  private async rotateOnce(): Promise<RotationRecord> {
-    const at = new Date().toISOString();
-    try {
-      const session = await this.ready();
-      const fresh = await session.rotate();
-      if (!fresh) {
-        this.lastRotation = { at, result: 'no_new_psidts' };
-        this.log.warn({ account: this.name }, 'gemini cookie rotation returned no new __Secure-1PSIDTS');
-        return this.lastRotation;
-      }
-      const set: CookieSet = { cookies: { ...this.cookies!.cookies, [PSIDTS]: fresh }, updatedAt: at };
-      await saveCookieFile(this.cookiePath, set);
-      this.useCookies(set);
-      await this.shared.publish(this.name, set);
-      this.lastRotation = { at, result: 'rotated' };
-      this.log.info({ account: this.name }, 'gemini cookie rotated');
-    } catch (error) {
-      const failure = error instanceof GeminiError ? error : new GeminiError('upstream_unavailable', (error as Error).message);
-      if (failure.effect === 'expired') this.mark('expired', failure);
-      this.lastRotation = { at, result: 'error', error: failure.message };
-      this.log.warn({ account: this.name, err: failure.message }, 'gemini cookie rotation failed');
-    }
-    return this.lastRotation;
+  /** Rotate __Secure-1PSIDTS now and persist it (account-rotation.ts). */
+  rotate(): Promise<RotationRecord> {
+    return this.rotation.rotate();
   }
 
   /** A timer tick: of all replicas only the one that claims the account this interval rotates. */
-  async scheduledRotation(intervalMs: number): Promise<RotationRecord | undefined> {
-    if (!(await this.shared.claim(this.name, Math.max(1000, intervalMs - 5000)))) return undefined;
-    return this.rotate();
+  scheduledRotation(intervalMs: number): Promise<RotationRecord | undefined> {
+    return this.rotation.scheduled(intervalMs);
+  }
+
+  /** Rotate every `intervalMs` while enabled. */
+  scheduleRotation(enabled: boolean, intervalMs: number): void {
+    this.rotation.schedule(enabled, intervalMs);
   }
 
   /** What other replicas learned about this account (a newer cookie, a cool-down); a no-op alone. */
   async syncShared(): Promise<void> {
-    if (this.shared === SOLO) return;
-    await this.adoptCookies();
-    await this.adoptRest();
+    if (this.shared !== SOLO) await syncFromReplicas(this, this.shared, this.log);
   }
 
-  /** A newer cookie another replica rotated or was given replaces ours, file included. */
-  private async adoptCookies(): Promise<void> {
-    const current = this.cookies;
-    const shared = await this.shared.latest(this.name);
-    if (!shared || this.cookies !== current) return;
-    if (current && (shared.cookies[PSIDTS] === current.cookies[PSIDTS] && shared.cookies[PSID] === current.cookies[PSID])) return;
-    if (current && (shared.updatedAt ?? '') <= (current.updatedAt ?? '')) return;
-    this.useCookies(shared);
+  // For rotation and replica sync (RotatingAccount, SyncedAccount).
+  cookieSet(): CookieSet | undefined {
+    return this.cookies;
+  }
+
+  rotatable(): boolean {
+    return this.cookies !== undefined && this.state !== 'expired';
+  }
+
+  async install(set: CookieSet): Promise<void> {
+    await saveCookieFile(this.cookiePath, set);
+    this.useCookies(set);
+    await this.shared.publish(this.name, set);
+  }
+
+  async adopt(set: CookieSet): Promise<void> {
+    this.useCookies(set);
     this.dropSession();
-    this.log.info({ account: this.name }, 'gemini cookie picked up from another replica');
-    await saveCookieFile(this.cookiePath, shared);
+    await saveCookieFile(this.cookiePath, set);
   }
 
-  /** A cool-down another replica saw (usage limit, block) applies here too. */
-  private async adoptRest(): Promise<void> {
-    if (!this.usable()) return;
-    const rest = await this.shared.resting(this.name);
-    if (!rest || rest.until <= Date.now() || !this.usable()) return;
-    this.state = rest.state;
-    this.until = rest.until;
-    this.log.info({ account: this.name, state: rest.state, until: new Date(rest.until).toISOString() }, 'gemini account resting (seen by another replica)');
-  }
-
-  /** Rotate every `intervalMs` while enabled; errors are recorded and retried next time. */
-  scheduleRotation(enabled: boolean, intervalMs: number): void {
-    if (this.rotationTimer) clearInterval(this.rotationTimer);
-    this.rotationTimer = undefined;
-    this.nextRotationAt = undefined;
-    if (!enabled) return;
-    this.nextRotationAt = Date.now() + intervalMs;
-    this.rotationTimer = setInterval(() => {
-      this.nextRotationAt = Date.now() + intervalMs;
-      if (this.cookies && this.state !== 'expired') void this.scheduledRotation(intervalMs);
-    }, intervalMs);
-    this.rotationTimer.unref();
+  rest(state: 'cooling' | 'blocked', until: number): void {
+    this.state = state;
+    this.until = until;
   }
 
   /** Status for operators: states and times, cookie values masked. */
@@ -273,21 +236,15 @@ export class Account {
       psidts: mask(this.cookies?.cookies[PSIDTS]),
       updated_at: this.cookies?.updatedAt ?? null,
       auto_refresh: autoRefresh,
-      last_rotation: this.lastRotation ?? null,
-      next_rotation: this.nextRotationAt ? new Date(this.nextRotationAt).toISOString() : null,
+      last_rotation: this.rotation.last ?? null,
+      next_rotation: this.rotation.nextAt ? new Date(this.rotation.nextAt).toISOString() : null,
       last_error: this.lastError ?? null,
       account_status: this.session?.accountStatus ?? null,
     };
   }
 
-  /** The live session's cookies (with rotations applied), for fetching images. */
-  currentSession(): GeminiSession | undefined {
-    return this.session;
-  }
-
   async close(): Promise<void> {
-    if (this.rotationTimer) clearInterval(this.rotationTimer);
-    this.rotationTimer = undefined;
+    this.rotation.stop();
     this.dropSession();
     this.secrets.set(`gemini:${this.name}`, []);
   }

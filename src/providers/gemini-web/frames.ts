@@ -96,9 +96,3 @@ function flatten(value: unknown): Part[] {
   if (value.length > 0 && value.every((v) => Array.isArray(v))) return value as Part[];
   return [value];
 }
-
-/** Encode parts as a framed body (the fake server and tests use this). */
-export function encodeFrame(value: unknown): string {
-  const json = JSON.stringify(value);
-  return `${json.length + 2}\n${json}\n`;
-}

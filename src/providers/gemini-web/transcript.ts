@@ -10,11 +10,10 @@
 //   [Assistant]
 //   <text>
 //
-//   [Tool result: call_1]
-//   <result text>
-//
 // A lone user message (no system, no history) goes as it is. On a conversation-reuse hit only the
 // new turns are rendered. Images and files become attachments; their place is marked in the text.
+// Tool calls and results never arrive here: Gemini has no native tools, so tool emulation
+// (src/tools/) has already rendered them as text in its own protocol, and tool results as user turns.
 
 import type { ContentPart, Message, TextPart } from '../../core/types.js';
 
@@ -24,7 +23,7 @@ export interface Rendered {
   attachments: Array<Extract<ContentPart, { type: 'image' | 'file' }>>;
 }
 
-const LABEL: Record<Message['role'], string> = { user: 'User', assistant: 'Assistant', system: 'System', tool: 'Tool result' };
+const LABEL: Record<Message['role'], string> = { user: 'User', assistant: 'Assistant', system: 'System', tool: 'Tool' };
 
 function renderParts(parts: ContentPart[], attachments: Rendered['attachments']): string {
   const out: string[] = [];
@@ -38,28 +37,14 @@ function renderParts(parts: ContentPart[], attachments: Rendered['attachments'])
         attachments.push(part);
         out.push(`[attachment ${attachments.length}${part.type === 'file' && part.filename ? `: ${part.filename}` : ''}]`);
         break;
-      case 'tool_call':
-        out.push(`[Tool call ${part.name} (${part.id}): ${part.arguments}]`);
-        break;
-      case 'tool_result': {
-        const text = renderParts(part.content, attachments);
-        out.push(`${part.isError ? '(error) ' : ''}${text}`);
-        break;
-      }
-      case 'thinking':
-        break; // earlier thinking is not replayed
+      default:
+        break; // earlier thinking is not replayed; tool parts were rendered as text upstream
     }
   }
   return out.join('\n');
 }
 
 function section(message: Message, attachments: Rendered['attachments']): string {
-  if (message.role === 'tool') {
-    return message.content
-      .filter((p) => p.type === 'tool_result')
-      .map((p) => `[${LABEL.tool}: ${(p as { callId: string }).callId}]\n${renderParts([p], attachments)}`)
-      .join('\n\n');
-  }
   return `[${LABEL[message.role]}]\n${renderParts(message.content, attachments)}`;
 }
 
