@@ -10,7 +10,7 @@ import { formatIssues, loadConfigFile, resolveConfigPath } from './config/load.j
 import { maskedConfig } from './config/mask.js';
 import type { GatewayConfig } from './config/schema.js';
 import { GatewayError } from './core/gateway-error.js';
-import { upstreams } from './providers/catalog.js';
+import { configWarnings, upstreams } from './providers/catalog.js';
 import { parseCookieInput, saveCookieFile, PSID, PSIDTS } from './providers/gemini-web/cookie-file.js';
 import { mask, SecretRegistry } from './secrets.js';
 import { SharedState } from './state/shared-state.js';
@@ -71,6 +71,7 @@ async function checkConfig(file: string | undefined, print: Print, env: NodeJS.P
   const target = file ? path.resolve(file) : resolveConfigPath(env);
   const config = await loadOrReport(target, print, env);
   if (!config) return 2;
+  for (const warning of configWarnings(config)) print(`! ${warning}`);
   print(`✓ ${target} is valid. Resolved (environment overrides applied, secrets masked):`);
   print(toYaml(maskedConfig(config)).trimEnd());
   return 0;

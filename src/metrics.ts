@@ -18,6 +18,7 @@ export const metrics = {
   inflightStreams: new Gauge({ name: 'gateway_inflight_streams', help: 'Streams being served now', registers: [registry] }),
   accounts: new Gauge({ name: 'gateway_gemini_accounts', help: 'Gemini accounts by state', labelNames: ['state'], registers: [registry] }),
   rotations: new Counter({ name: 'gateway_cookie_rotations_total', help: 'Cookie rotations by outcome', labelNames: ['result'], registers: [registry] }),
+  ipBlocks: new Counter({ name: 'gateway_gemini_ip_blocks_total', help: 'IP blocks Google answered (a /sorry redirect or 429): the egress rests', registers: [registry] }),
 };
 
 export interface RequestRecord {

@@ -13,6 +13,7 @@ import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
 import { drain, type DrainResult } from './http/lifecycle.js';
 import { LogManager } from './logging.js';
 import type { ProviderRegistry } from './core/provider.js';
+import { configWarnings } from './providers/catalog.js';
 import { SharedState } from './state/shared-state.js';
 import { SecretRegistry } from './secrets.js';
 
@@ -71,9 +72,11 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       ? [{ path: 'auth.bearer_token', message: `required while listening on ${host} (a gateway without a token must stay on loopback)` }]
       : [],
   );
+  for (const warning of configWarnings(config)) log.warn(warning);
   store.onChange(async (next) => {
     secrets.set('config', configSecrets(next.config));
     await logs.apply(next.config.logging);
+    for (const warning of configWarnings(next.config)) log.warn(warning);
   });
 
   // Restart-only: replicas share conversations and stored Responses through Redis when configured.

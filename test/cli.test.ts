@@ -72,7 +72,8 @@ describe('gemini-gateway CLI', () => {
       lines = [];
       await writeFile(cookieFile, JSON.stringify({ '__Secure-1PSID': 'g.a000NotValidAtAll000000000000000000000' }));
       expect(await runCli(['doctor'], print, { CONFIG_PATH: config })).toBe(1);
-      expect(lines.join('\n')).toMatch(/✗ account status and models \(otAQ7b\): .*status 1016/);
+      // Google answers expired cookies as a signed-out visitor: the page has no access token.
+      expect(lines.join('\n')).toMatch(/✗ token page \(\/app\): .*signed-out visitor/);
     } finally {
       await gemini.stop();
       await g4f.stop();

@@ -113,6 +113,49 @@ function upstreamFields(defaultModels: string[]) {
   };
 }
 
+const authUser = z.number().int().min(0).max(9).nullish().transform((v) => v ?? undefined);
+
+/** The Gemini line-up of late 2026 (docs/gemini.md, "Models"). */
+const GEMINI_MODELS = ['gemini-3.1-pro', 'gemini-3.6-flash', 'gemini-3.7-flash', 'gemini-3.5-flash-lite', 'gemini-3.1-pro-extended', 'gemini-3.6-flash-extended'];
+const GEMINI_MODEL_MAP = {
+  'gemini-3.1-pro': { id: '9d8ca3786ebdfbea', display: '3.1 Pro', number: 3 },
+  'gemini-3.1-pro-extended': { id: '9d8ca3786ebdfbea', display: '3.1 Pro', number: 3, thinking: 'extended' as const },
+  'gemini-3.6-flash': { id: 'fbb127bbb056c959', display: '3.6 Flash', number: 1 },
+  'gemini-3.6-flash-extended': { id: 'fbb127bbb056c959', display: '3.6 Flash', number: 1, thinking: 'extended' as const },
+  'gemini-3.7-flash': { id: '56fdd199312815e2', display: '3.7 Flash', number: 1 },
+  'gemini-3.7-flash-extended': { id: '56fdd199312815e2', display: '3.7 Flash', number: 1, thinking: 'extended' as const },
+  'gemini-3.5-flash-lite': { id: 'cf41b0e0dd7d53e5', display: '3.5 Flash-Lite', number: 6 },
+};
+const GEMINI_MODEL_ALIASES = {
+  'gemini-3-pro': 'gemini-3.1-pro',
+  'gemini-3.0-pro': 'gemini-3.1-pro',
+  'gemini-2.5-pro': 'gemini-3.1-pro',
+  'gemini-3-flash': 'gemini-3.6-flash',
+  'gemini-3.0-flash': 'gemini-3.6-flash',
+  'gemini-2.5-flash': 'gemini-3.6-flash',
+  'gemini-2.0-flash': 'gemini-3.6-flash',
+  'gemini-3-flash-thinking': 'gemini-3.6-flash-extended',
+  'gemini-2.5-flash-lite': 'gemini-3.5-flash-lite',
+};
+const GEMINI_REQUEST_SLOTS: Record<string, unknown> = {
+  '6': [1],
+  '7': 1,
+  '10': 1,
+  '11': 0,
+  '17': [['{turn}']],
+  '18': 0,
+  '27': 1,
+  '30': [4],
+  '41': [1],
+  '53': 0,
+  '59': '{uuid}',
+  '61': [],
+  '68': 2,
+  '79': '{number}',
+  '80': '{thinking}',
+  '91': 0,
+};
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -154,27 +197,53 @@ export const configSchema = z.strictObject({
       cookie_path: z.string().min(1).default('cookies/gemini.json'),
       /** More accounts; when set, `cookie_path` is not used. Each may have its own proxy. */
       accounts: z
-        .array(z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _ only'), cookie_path: z.string().min(1), proxy: nonEmptyOptional }))
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _ only'),
+            cookie_path: z.string().min(1),
+            proxy: nonEmptyOptional,
+            /** Which signed-in Google account of the browser (`/u/N`, X-Goog-AuthUser); unset = the first. */
+            auth_user: authUser,
+          }),
+        )
         .default([])
         .refine((list) => new Set(list.map((a) => a.name)).size === list.length, 'names must be unique'),
       auto_refresh: z.boolean().default(true),
       refresh_interval: z.number().min(60, 'must be at least 60 seconds').default(600),
       proxy: nonEmptyOptional,
-      models: z
-        .array(z.string().min(1))
-        .default(['gemini-3-pro', 'gemini-3-flash', 'gemini-3-flash-thinking', 'gemini-2.5-pro', 'gemini-2.5-flash']),
-      /** Model name -> Gemini web model id, and the display name the account lists it under (ids drift; display names rarely do). */
+      /** The single-account form's `/u/N` (X-Goog-AuthUser); unset = the browser's first account. */
+      auth_user: authUser,
+      models: z.array(z.string().min(1)).default(GEMINI_MODELS),
+      /**
+       * Model name -> Gemini web model id, the versioned name the account lists it under (ids drift;
+       * display names rarely do), its model number (header idx14, payload [79]) and thinking mode.
+       */
       model_map: z
-        .record(z.string(), z.strictObject({ id: z.string().min(1), display: z.string().optional() }))
-        .default({
-          'gemini-3-pro': { id: '9d8ca3786ebdfbea', display: 'Pro' },
-          'gemini-3-flash': { id: 'fbb127bbb056c959', display: 'Fast' },
-          'gemini-3-flash-thinking': { id: '5bf011840784117a', display: 'Thinking' },
-          'gemini-2.5-pro': { id: '9d8ca3786ebdfbea', display: 'Pro' },
-          'gemini-2.5-flash': { id: 'fbb127bbb056c959', display: 'Fast' },
-        }),
-      /** The model selector header; {id} and {capacity} are filled in. */
-      model_header: z.string().default('[1,null,null,null,"{id}",null,null,0,[4],null,null,{capacity}]'),
+        .record(
+          z.string(),
+          z.strictObject({
+            id: z.string().min(1),
+            display: z.string().optional(),
+            number: z.number().int().min(0).max(99).optional(),
+            thinking: z.enum(['standard', 'extended']).optional(),
+          }),
+        )
+        .default(GEMINI_MODEL_MAP),
+      /** Names older configs and clients use -> the current model that serves them (not listed in /v1/models). */
+      model_aliases: z.record(z.string(), z.string().min(1)).default(GEMINI_MODEL_ALIASES),
+      /** The model selector header; {id}, {capacity}, {number}, {thinking} (1 standard, 2 extended) and {uuid} are filled in. */
+      model_header: z.string().default('[1,null,null,null,"{id}",null,null,0,[4,5,6,8],null,null,{capacity},null,null,{number},{thinking},"{uuid}"]'),
+      /**
+       * The StreamGenerate payload list: its length and fixed slots (index -> JSON). A string value
+       * "{turn}", "{number}", "{thinking}" or "{uuid}" (alone or nested) is replaced by the value.
+       * Slots 0-2 (message, language, chat) and 45 (temporary chat) are set by the client.
+       */
+      request: z
+        .strictObject({
+          length: z.number().int().min(60).max(400).default(97),
+          slots: z.record(z.string().regex(/^\d+$/, 'slot numbers only'), z.unknown()).default(GEMINI_REQUEST_SLOTS),
+        })
+        .prefault({}),
       /** Headers sent along with the model header. */
       model_extra_headers: z.record(z.string(), z.string()).default({ 'x-goog-ext-73010989-jspb': '[0]', 'x-goog-ext-73010990-jspb': '[0]' }),
       endpoints: z
@@ -202,6 +271,8 @@ export const configSchema = z.strictObject({
           usage_limit: seconds(900),
           /** Seconds an account rests after an IP / region block (1060). */
           blocked: seconds(3600),
+          /** Seconds an egress (proxy or direct connection) rests after Google's /sorry page or a 429: an IP block lasts ~2 h. */
+          ip_block: seconds(7200),
         })
         .prefault({}),
       conversations: z
@@ -212,8 +283,23 @@ export const configSchema = z.strictObject({
           max_entries: z.number().int().min(1).max(1_000_000).default(2000),
         })
         .prefault({}),
-      /** Prompts longer than this go up as an attached text file instead. */
-      max_prompt_chars: z.number().int().min(1000).default(100_000),
+      /**
+       * UTF-8 bytes of prompt text sent in the message box (Google silently cuts past ~130,000 from
+       * the end). Older history beyond it travels as message.txt; the newest turn always inline.
+       */
+      max_prompt_bytes: z.number().int().min(1000).max(1_000_000).default(120_000),
+      /** Deprecated: the old character budget; when set, it is used as max_prompt_bytes. */
+      max_prompt_chars: z.number().int().min(1000).optional(),
+      /** Bytes of history one message.txt may carry (Google reads ~160 KB of attachments per turn). */
+      max_history_file_bytes: z.number().int().min(1000).max(10_000_000).default(150_000),
+      /** History too long for one file is replayed into the Gemini chat in this many parts at most; past it: 400 prompt too long. */
+      history_parts_max: z.number().int().min(0).max(50).default(4),
+      /** Answers without any content frame (error 1155) retried on the same account before failing over. */
+      empty_retries: z.number().int().min(0).max(5).default(2),
+      /** Google served another model than asked (expired cookies answer as a guest): refuse (fail over, error) or serve with a warning. */
+      on_downgrade: z.enum(['refuse', 'serve']).default('refuse'),
+      /** Seconds between background re-reads of /app (build label, tokens) and the account's models. */
+      page_refresh_interval: seconds(14_400),
       /** Largest image or file accepted from a client (bytes). */
       max_attachment_bytes: size.default(20 * 1024 * 1024),
       /** Seconds a signed /images/… link to a generated image stays valid. */

@@ -24,7 +24,7 @@ export interface Route {
   retry: RetryPolicy;
 }
 
-type Source = Pick<UpstreamSpec, 'id' | 'models'>;
+type Source = Pick<UpstreamSpec, 'id' | 'models' | 'aliases'>;
 
 /** Enabled upstreams and their model lists, in precedence order. */
 export function modelSources(config: GatewayConfig): readonly Source[] {
@@ -93,6 +93,8 @@ export class Router {
       const target = this.direct(alias, config, 'alias');
       if (target) return target;
     }
+    const legacy = this.legacy(model, sources);
+    if (legacy) return { ...legacy, via: 'alias' };
     const glob = sources.find((s) => s.models.some((m) => isGlob(m) && globMatch(m, model)));
     if (glob) return { providerId: glob.id, model, via: 'glob' };
     if (config.routing.default_model) return this.direct(config.routing.default_model, config, 'default');
@@ -103,7 +105,15 @@ export class Router {
   private direct(model: string, config: GatewayConfig, via: RouteVia): { providerId: string; model: string; via: RouteVia } | undefined {
     const sources = modelSources(config);
     const source = sources.find((s) => this.exactNames(s).includes(model)) ?? sources.find((s) => s.models.some((m) => isGlob(m) && globMatch(m, model)));
-    return source ? { providerId: source.id, model, via } : undefined;
+    if (source) return { providerId: source.id, model, via };
+    const legacy = this.legacy(model, sources);
+    return legacy ? { ...legacy, via } : undefined;
+  }
+
+  /** A name an upstream still answers to without listing it (`gemini.model_aliases`); the provider maps it. */
+  private legacy(model: string, sources: readonly Source[]): { providerId: string; model: string } | undefined {
+    const source = sources.find((s) => s.aliases && Object.hasOwn(s.aliases, model));
+    return source ? { providerId: source.id, model } : undefined;
   }
 
   private exactNames(source: Source): string[] {

@@ -30,6 +30,8 @@ export interface UpstreamSpec {
   models: string[];
   /** Models (globs) without native tool calling on an upstream that has it. */
   textOnlyModels: string[];
+  /** Names routed here as another model without being listed (names older configs still use). */
+  aliases?: Record<string, string>;
   retry: RetryPolicy;
   /** Identity of the settings: a running provider with another key is replaced on reload. */
   key: string;
@@ -47,6 +49,8 @@ export interface ProviderKind {
   urls(config: GatewayConfig): Array<string | undefined>;
   /** Mask this kind's secrets in a copy of the config shown to operators. */
   mask(copy: GatewayConfig, maskUrl: (url: string | undefined) => string | undefined): void;
+  /** Settings that load but will not work as meant (logged at start-up and reload, printed by check-config). */
+  warnings?(config: GatewayConfig): string[];
 }
 
 /** Routing precedence follows this order (Gemini, then g4f, then `openai_compatible` entries). */
@@ -62,6 +66,10 @@ export function upstreams(config: GatewayConfig): UpstreamSpec[] {
     cache.set(config, specs);
   }
   return specs;
+}
+
+export function configWarnings(config: GatewayConfig): string[] {
+  return KINDS.flatMap((kind) => kind.warnings?.(config) ?? []);
 }
 
 export function upstream(config: GatewayConfig, id: string): UpstreamSpec | undefined {

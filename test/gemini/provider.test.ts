@@ -139,7 +139,7 @@ describe('errors', () => {
     ['unknown code -> 502', () => (fake.reply = () => ({ error: 1099 })), 502, 'ok'],
     ['bare status -> 502', () => (fake.reply = () => ({ bare: 13 })), 502, 'ok'],
     ['HTTP 500 -> 502', () => (fake.reply = () => ({ http: 500 })), 502, 'ok'],
-    ['429 "sorry" page -> 429, account cooling', () => (fake.reply = () => ({ http: 429, body: 'Sorry... automated queries' })), 429, 'cooling'],
+    ['429 "sorry" page -> 429, the egress rests (ip_blocked)', () => (fake.reply = () => ({ http: 429, body: 'Sorry... automated queries' })), 429, 'ip_blocked'],
   ];
   for (const [name, setup, code, state] of cases) {
     it(name, async () => {
@@ -196,7 +196,7 @@ describe('errors', () => {
     fake.appStatus = 429;
     const res = await chat('x');
     expect(res.status).toBe(429);
-    expect(JSON.parse(res.text).error.message).toMatch(/too many requests|Every Gemini account/);
+    expect(JSON.parse(res.text).error.message).toMatch(/blocking this gateway's IP/);
   });
 
   it('ends a stream with no final answer as an error (silently aborted), without recovery', async () => {
@@ -452,12 +452,19 @@ describe('attachments and images', () => {
     expect(fake.generates[0]!.modelId).toBe('9d8ca3786ebdfbea');
   });
 
-  it('sends a prompt over max_prompt_chars as an attached message.txt', async () => {
-    await gateway('  max_prompt_chars: 1000\n');
-    await chat('x'.repeat(5000));
+  it('over max_prompt_bytes: older history goes up as message.txt, the newest turn stays inline', async () => {
+    await gateway('  max_prompt_bytes: 1000\n  conversations:\n    reuse: false\n');
+    const history = [
+      { role: 'user', content: 'é'.repeat(600) }, // 1,200 UTF-8 bytes in 600 characters
+      { role: 'assistant', content: 'noted' },
+      { role: 'user', content: 'What did I send first?' },
+    ];
+    expect((await chat('', { messages: history })).status).toBe(200);
     const sent = fake.generates[0]!;
     expect(sent.files.map((f) => f.name)).toEqual(['message.txt']);
     expect(sent.prompt).toContain('attached file message.txt');
+    expect(sent.prompt).toContain('What did I send first?');
+    expect(sent.prompt).not.toContain('éé');
   });
 
   it('serves generated images through short-lived signed links; forged links are refused', async () => {

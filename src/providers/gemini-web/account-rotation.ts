@@ -80,12 +80,17 @@ export class CookieRotation {
         this.log.warn({ account: name }, 'gemini cookie rotation returned no new __Secure-1PSIDTS');
         return this.last;
       }
-      await this.account.install({ cookies: { ...this.account.cookieSet()!.cookies, [PSIDTS]: fresh }, updatedAt: at });
+      // Every cookie the answers set (SIDCC family included) is kept and persisted, not only PSIDTS.
+      await this.account.install({ cookies: { ...this.account.cookieSet()!.cookies, ...Object.fromEntries(session.jar), [PSIDTS]: fresh }, updatedAt: at });
       this.last = { at, result: 'rotated' };
       this.log.info({ account: name }, 'gemini cookie rotated');
+      // A rotation is when expired cookies show: re-read the account and its models (1016 = signed out).
+      await session.loadStatus().catch((error: unknown) => {
+        if (error instanceof GeminiError && error.effect !== 'none') this.account.mark(error.effect, error);
+      });
     } catch (error) {
       const failure = error instanceof GeminiError ? error : new GeminiError('upstream_unavailable', (error as Error).message);
-      if (failure.effect === 'expired') this.account.mark('expired', failure);
+      if (failure.effect !== 'none') this.account.mark(failure.effect, failure);
       this.last = { at, result: 'error', error: failure.message };
       this.log.warn({ account: name, err: failure.message }, 'gemini cookie rotation failed');
     }

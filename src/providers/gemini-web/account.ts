@@ -12,6 +12,7 @@ import { CookieRotation, type RotatingAccount, type RotationRecord } from './acc
 import { syncFromReplicas, type SyncedAccount } from './account-sync.js';
 import { loadCookieFile, parseCookieInput, PSID, PSIDTS, saveCookieFile, type CookieSet } from './cookie-file.js';
 import { GeminiError, type AccountEffect } from './errors.js';
+import { egressOf } from './egress.js';
 import { GeminiSession, type Endpoints } from './session.js';
 
 export type { RotationRecord } from './account-rotation.js';
@@ -24,6 +25,15 @@ export interface AccountSettings {
   connectTimeoutMs: number;
   proxy?: string | undefined;
   cooldownMs: { usageLimit: number; blocked: number };
+  /** The browser's N-th signed-in account (`/u/N`). */
+  authUser?: number | undefined;
+  /** Background re-read of /app and the model list (ms; 0 = never). */
+  pageRefreshMs?: number;
+}
+
+/** What the account tells its provider (the egress it uses is blocked; the usage window resets at). */
+export interface AccountEvents {
+  ipBlocked(account: Account): void;
 }
 
 export class Account implements RotatingAccount, SyncedAccount {
@@ -34,6 +44,10 @@ export class Account implements RotatingAccount, SyncedAccount {
   state: AccountState = 'no_cookies';
   until: number | undefined;
   lastError: string | undefined;
+  /** The model Google last said it served this account (`[39]`/`[42]` of an answer). */
+  lastServed: { id?: string; name?: string; at: string } | undefined;
+  /** When the next usage-limit rest ends, if Google said (quota reset time); used once. */
+  restUntil: number | undefined;
   private readonly rotation: CookieRotation;
 
   constructor(
@@ -43,8 +57,49 @@ export class Account implements RotatingAccount, SyncedAccount {
     private readonly secrets: SecretRegistry,
     private readonly log: ProviderLog,
     private readonly shared: AccountCoordinator = SOLO,
+    private readonly events?: AccountEvents,
   ) {
     this.rotation = new CookieRotation(this, shared, log);
+  }
+
+  /** Where this account's requests leave from (its proxy, or "direct"): the unit an IP block rests. */
+  get egress(): string {
+    return egressOf(this.settings.proxy);
+  }
+
+  /** When the session last read /app (the build label's age), if it has. */
+  get pageLoadedAt(): number | undefined {
+    return this.session?.pageLoadedAt;
+  }
+
+  /** The models the account lists (otAQ7b), once a session has read them. */
+  get models(): GeminiSession['models'] {
+    return this.session?.models ?? [];
+  }
+
+  /** Re-read the page every `everyMs` (Google rolls out new build labels; a stale one gets 405). */
+  schedulePageRefresh(everyMs: number): void {
+    if (this.pageTimer) clearInterval(this.pageTimer);
+    this.pageTimer = undefined;
+    if (everyMs <= 0) return;
+    this.pageTimer = setInterval(() => void this.refreshPage().catch(() => undefined), everyMs);
+    this.pageTimer.unref();
+  }
+
+  private pageTimer: NodeJS.Timeout | undefined;
+
+  /** Re-read /app (build label, tokens) and the account's models; a failure marks the account. */
+  async refreshPage(signal?: AbortSignal): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    try {
+      await session.loadPage(signal);
+      await session.loadStatus(signal);
+      if (session.at) this.cachedAt = session.at;
+    } catch (error) {
+      if (error instanceof GeminiError) this.mark(error.effect, error);
+      else throw error;
+    }
   }
 
   private loading: Promise<void> = Promise.resolve();
@@ -66,7 +121,7 @@ export class Account implements RotatingAccount, SyncedAccount {
   }
 
   updateSettings(settings: AccountSettings): void {
-    const transportChanged = JSON.stringify(settings.endpoints) !== JSON.stringify(this.settings.endpoints) || settings.proxy !== this.settings.proxy;
+    const transportChanged = JSON.stringify(settings.endpoints) !== JSON.stringify(this.settings.endpoints) || settings.proxy !== this.settings.proxy || settings.authUser !== this.settings.authUser;
     this.settings = settings;
     if (transportChanged) this.dropSession();
   }
@@ -125,13 +180,19 @@ export class Account implements RotatingAccount, SyncedAccount {
   mark(effect: AccountEffect, error: Error): void {
     this.lastError = error.message;
     if (effect === 'none') return;
+    if (effect === 'ip_block') {
+      // The IP is blocked, not the account: its egress rests (the provider decides for how long).
+      this.events?.ipBlocked(this);
+      return;
+    }
     this.dropSession();
     if (effect === 'expired') {
       this.state = 'expired';
       this.until = undefined;
     } else {
       this.state = effect;
-      this.until = Date.now() + (effect === 'cooling' ? this.settings.cooldownMs.usageLimit : this.settings.cooldownMs.blocked);
+      this.until = effect === 'cooling' && this.restUntil !== undefined ? this.restUntil : Date.now() + (effect === 'cooling' ? this.settings.cooldownMs.usageLimit : this.settings.cooldownMs.blocked);
+      this.restUntil = undefined;
       void this.shared.rest(this.name, effect, this.until);
     }
     this.log.warn({ account: this.name, state: this.state, until: this.until ? new Date(this.until).toISOString() : null, err: error.message }, 'gemini account state changed');
@@ -240,11 +301,16 @@ export class Account implements RotatingAccount, SyncedAccount {
       next_rotation: this.rotation.nextAt ? new Date(this.rotation.nextAt).toISOString() : null,
       last_error: this.lastError ?? null,
       account_status: this.session?.accountStatus ?? null,
+      signed_in: this.session ? this.session.accountStatus === 1000 : null,
+      build_label: this.session?.bl ?? null,
+      page_loaded_at: this.session?.pageLoadedAt ? new Date(this.session.pageLoadedAt).toISOString() : null,
+      last_served_model: this.lastServed?.name ?? this.lastServed?.id ?? null,
     };
   }
 
   async close(): Promise<void> {
     this.rotation.stop();
+    this.schedulePageRefresh(0);
     this.dropSession();
     this.secrets.set(`gemini:${this.name}`, []);
   }
@@ -266,6 +332,7 @@ export class Account implements RotatingAccount, SyncedAccount {
       language: this.settings.language,
       connectTimeoutMs: this.settings.connectTimeoutMs,
       cachedAt: this.cachedAt,
+      authUser: this.settings.authUser,
     });
   }
 

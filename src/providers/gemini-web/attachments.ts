@@ -1,7 +1,6 @@
 // Attachments as Gemini web takes them: uploaded files with real names. Inline images and files
 // are decoded; URL attachments are fetched through the SSRF guard (public addresses only unless
-// `security.fetch_allow` lists them, bounded in size and time, errors that never name the target);
-// a prompt longer than `gemini.max_prompt_chars` travels as message.txt with a short note.
+// `security.fetch_allow` lists them, bounded in size and time, errors that never name the target).
 
 import type { GatewayConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/gateway-error.js';
@@ -17,11 +16,8 @@ export interface FetchOptions {
   timeoutMs: number;
 }
 
-const LONG_PROMPT_NOTE =
-  'The full conversation is in the attached file message.txt. Read it and continue: reply as the assistant to its last message.';
-
-/** Uploads attachments (and a long prompt as message.txt) with real filenames. */
-export async function prepareUploads(session: GeminiSession, rendered: Rendered, config: GeminiConfig, fetching: FetchOptions, signal: AbortSignal): Promise<{ prompt: string; files: GenerateParams['files'] }> {
+/** Uploads the client's images and files with real filenames; their ids in order. */
+export async function uploadAttachments(session: GeminiSession, rendered: Rendered, config: GeminiConfig, fetching: FetchOptions, signal: AbortSignal): Promise<GenerateParams['files']> {
   const files: GenerateParams['files'] = [];
   let index = 0;
   for (const part of rendered.attachments) {
@@ -30,13 +26,7 @@ export async function prepareUploads(session: GeminiSession, rendered: Rendered,
     const name = part.type === 'file' && part.filename ? part.filename : `${part.type === 'image' ? 'image' : 'file'}-${index}.${extensionFor(mimeType)}`;
     files.push({ id: await session.upload(name, mimeType, data, signal), name });
   }
-  let prompt = rendered.prompt;
-  if (prompt.length > config.max_prompt_chars) {
-    const name = 'message.txt';
-    files.push({ id: await session.upload(name, 'text/plain', Buffer.from(prompt, 'utf8'), signal), name });
-    prompt = LONG_PROMPT_NOTE;
-  }
-  return { prompt, files };
+  return files;
 }
 
 async function attachmentBytes(part: Rendered['attachments'][number], config: GeminiConfig, fetching: FetchOptions, signal: AbortSignal): Promise<{ data: Buffer; mimeType: string }> {

@@ -13,6 +13,8 @@ export interface StoredConversation {
   model: string;
   /** [cid, rid, rcid, null×6, context] for the next request. */
   metadata: unknown[];
+  /** Turns in the Gemini chat so far (the payload's turn index for the next one). */
+  turns?: number;
 }
 
 /** What identifies a message across turns (echoed thinking and signatures are left out). */

@@ -18,7 +18,7 @@ export interface CookieSet {
 
 const invalid = (message: string) => new GatewayError('invalid_request', message, { code: 'invalid_cookies' });
 
-/** Any supported format -> cookies. Keeps Google auth cookies only when the input has many. */
+/** Any supported format -> cookies. Every cookie given is kept (SAPISID for SAPISIDHASH, the SIDCC family, NID). */
 export function parseCookieInput(input: unknown): CookieSet {
   if (typeof input === 'string') return parseText(input);
   if (Array.isArray(input)) return fromList(input);
@@ -26,7 +26,7 @@ export function parseCookieInput(input: unknown): CookieSet {
     const o = input as Record<string, unknown>;
     if (typeof o.cookies === 'string' || Array.isArray(o.cookies)) return parseCookieInput(o.cookies);
     const cookies: Record<string, string> = {};
-    for (const [name, value] of Object.entries(o)) if (name.startsWith('__Secure-') && typeof value === 'string') cookies[name] = value.trim();
+    for (const [name, value] of Object.entries(o)) if (name !== 'updated_at' && typeof value === 'string' && /^[\w.-]+$/.test(name)) cookies[name] = value.trim();
     return check({ cookies, ...(typeof o.updated_at === 'string' ? { updatedAt: o.updated_at } : {}) });
   }
   throw invalid('Unrecognized cookie format: send the cookie JSON, a Cookie header, a Cookie-Editor export or a cookies.txt');
@@ -95,11 +95,16 @@ export async function loadCookieFile(file: string): Promise<CookieSet | undefine
   return parseCookieInput(text);
 }
 
-/** Write the spec format atomically: temp file (0600) in the same directory, then rename. */
+/**
+ * Write the spec format atomically: temp file (0600) in the same directory, then rename. The two
+ * `__Secure-` cookies come first as the spec shows them; every other cookie follows (rotation
+ * refreshes the SIDCC family too, and SAPISID signs requests).
+ */
 export async function saveCookieFile(file: string, set: CookieSet): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const body: Record<string, string> = { [PSID]: set.cookies[PSID] ?? '' };
   if (set.cookies[PSIDTS]) body[PSIDTS] = set.cookies[PSIDTS];
+  for (const [name, value] of Object.entries(set.cookies)) if (!(name in body) && value) body[name] = value;
   body.updated_at = set.updatedAt ?? new Date().toISOString();
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {

@@ -1,6 +1,7 @@
 // `gemini-gateway doctor` for Gemini web: each step the gateway takes, one by one, per account, with
-// the user's cookies: preflight, token page, account status and models, a one-line prompt per
-// configured model, cookie rotation.
+// the user's cookies: preflight, token page (with the build label's age), account status (signed in
+// or a guest) and models, a one-line prompt per configured model (with the model Google says it
+// served), cookie rotation, and whether Google is blocking this IP.
 
 import { readFile } from 'node:fs/promises';
 import type { GatewayConfig } from '../../config/schema.js';
@@ -15,6 +16,8 @@ const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
 export interface DoctorSubject {
   accountNames(): string[];
   account(name: string): Account | undefined;
+  /** Egresses Google is blocking now. */
+  ipBlocks(): Array<{ egress: string; until: string }>;
   stream(request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent>;
 }
 
@@ -41,13 +44,19 @@ export async function diagnoseGemini(subject: DoctorSubject, config: GatewayConf
     });
     try {
       if (!record(await step('preflight (www.google.com)', async () => `HTTP ${await session.preflight()}`))) continue;
-      if (!record(await step('token page (/app)', async () => { await session.loadPage(); return session.at ? 'access token found' : 'page loaded, no access token in it'; }))) continue;
-      if (!record(await step('account status and models (otAQ7b)', async () => { await session.loadStatus(); return `status ${session.accountStatus}, models: ${session.models.map((m) => `${m.display} (${m.id})`).join(', ') || 'none listed'}`; }))) continue;
+      if (!record(await step('token page (/app)', async () => { await session.loadPage(); return `access token found, build label ${session.bl ?? 'none'}${buildAge(session.bl)}`; }))) continue;
+      if (!record(await step('account status and models (otAQ7b)', async () => { await session.loadStatus(); return `status ${session.accountStatus} (${session.accountStatus === 1000 ? 'signed in' : 'signed out: answered as a guest'}), models: ${session.models.map((m) => `${m.display} (${m.id})`).join(', ') || 'none listed'}`; }))) continue;
     } finally {
       await session.close();
     }
     for (const model of config.models) {
-      record(await step(`prompt on ${model}`, async () => `"${(await oneLine(subject, model)).slice(0, 60)}"`));
+      record(
+        await step(`prompt on ${model}`, async () => {
+          const answer = (await oneLine(subject, model)).slice(0, 60);
+          const served = account.lastServed;
+          return `"${answer}"${served ? `, served by ${served.name ?? served.id}` : ''}`;
+        }),
+      );
     }
     record(await step('cookie rotation', async () => {
       const rotation = await account.rotate();
@@ -55,7 +64,20 @@ export async function diagnoseGemini(subject: DoctorSubject, config: GatewayConf
       return rotation.result === 'rotated' ? 'new __Secure-1PSIDTS saved' : 'answered without a new __Secure-1PSIDTS';
     }));
   }
+  const blocks = subject.ipBlocks();
+  if (blocks.length > 0) {
+    ok = false;
+    for (const block of blocks) print(`✗ IP block: Google is blocking ${block.egress} until ${block.until}`);
+  } else print('✓ IP block: none');
   return ok;
+}
+
+/** " (12 days old)" from a label like boq_gemini-web-uiserver_20261119.03_p0. */
+function buildAge(label: string | undefined): string {
+  const date = /_(\d{4})(\d{2})(\d{2})\.\d+_p\d+$/.exec(label ?? '');
+  if (!date) return '';
+  const days = Math.floor((Date.now() - Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3]))) / 86_400_000);
+  return ` (${days} days old)`;
 }
 
 async function oneLine(subject: Pick<DoctorSubject, 'stream'>, model: string): Promise<string> {

@@ -3,7 +3,8 @@
 
 import { GatewayError } from '../../core/gateway-error.js';
 
-export type AccountEffect = 'none' | 'cooling' | 'blocked' | 'expired';
+/** What a failure does to the account: rest it, block it, expire it, or rest its egress (IP block). */
+export type AccountEffect = 'none' | 'cooling' | 'blocked' | 'expired' | 'ip_block';
 
 export class GeminiError extends GatewayError {
   constructor(
@@ -35,6 +36,11 @@ export function fromErrorCode(code: number | null, status: number | null): Gemin
       return new GeminiError('invalid_request', 'Gemini rejected the model header: the model id may be stale (1052)', 'none', { code: 'model_invalid', geminiCode: code });
     case 1013:
       return new GeminiError('upstream_unavailable', 'Gemini temporary error (1013)', 'none', { code: 'gemini_temporary', geminiCode: code });
+    case 1155:
+      return emptyAnswer();
+    case 1100:
+      // An attachment referenced by a signed-out session: the cookies expired and Google answered as a guest.
+      return new GeminiError('upstream_unavailable', 'Gemini refused the attachment as for a signed-out visitor (1100): the cookies expired', 'expired', { code: 'cookies_expired', geminiCode: code });
     case null:
       return new GeminiError('upstream_unavailable', `Gemini rejected the request without an answer (status ${status ?? '?'})`, 'none', { code: 'gemini_rejected' });
     default:
@@ -42,13 +48,29 @@ export function fromErrorCode(code: number | null, status: number | null): Gemin
   }
 }
 
+/** HTTP 200 without any content frame (1155, tied to dirty exit IPs): worth the same account again. */
+export function emptyAnswer(): GeminiError {
+  return new GeminiError('upstream_unavailable', 'Gemini answered without any content (1155)', 'none', { code: 'gemini_empty', geminiCode: 1155 });
+}
+
+/** Google's "unusual traffic" answer (a 302 to /sorry or a 429) from any endpoint: the egress IP is blocked for ~2 h. */
+export function ipBlocked(where: string, status: number): GeminiError {
+  return new GeminiError('rate_limited', `Google is blocking this IP (${where}: ${status === 429 ? 'HTTP 429' : 'redirect to /sorry'}); it usually lifts after about two hours`, 'ip_block', { code: 'ip_blocked' });
+}
+
+/** A redirect to Google's captcha page. */
+export function isSorryRedirect(status: number, location: string | undefined): boolean {
+  return status >= 300 && status < 400 && location !== undefined && /\/sorry\/|google_abuse/.test(location);
+}
+
 /** A non-200 HTTP answer from a Gemini endpoint. */
 export function fromHttpStatus(status: number, where: string, body = ''): GeminiError {
-  if (status === 429 || /automated queries|unusual traffic/i.test(body)) {
-    return new GeminiError('rate_limited', `Gemini ${where}: too many requests from this IP (HTTP ${status})`, 'cooling', { code: 'ip_rate_limited' });
-  }
+  if (status === 429 || /automated queries|unusual traffic/i.test(body)) return ipBlocked(where, 429);
   if (status === 401 || status === 403) return new GeminiError('upstream_unavailable', `Gemini ${where}: cookies rejected (HTTP ${status})`, 'expired', { code: 'cookies_expired' });
-  if (status === 400) return new GeminiError('upstream_unavailable', `Gemini ${where}: request rejected (HTTP 400; stale access token?)`, 'none', { code: 'gemini_bad_request' });
+  // A stale build label (`bl`) after a front-end rollout: re-read /app and try once more.
+  if (status === 405) return new GeminiError('upstream_unavailable', `Gemini ${where}: HTTP 405 (stale build label; the page is re-read)`, 'none', { code: 'gemini_stale_page' });
+  // 400, with or without the xsrf marker: a stale access token; re-read /app and try once more.
+  if (status === 400) return new GeminiError('upstream_unavailable', `Gemini ${where}: request rejected (HTTP 400${/xsrf/.test(body) ? ', xsrf' : ''}; stale access token)`, 'none', { code: 'gemini_stale_page' });
   return new GeminiError('upstream_unavailable', `Gemini ${where}: HTTP ${status}`, 'none', { code: 'gemini_http_error' });
 }
 

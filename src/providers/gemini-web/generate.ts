@@ -1,7 +1,9 @@
 // One Gemini turn on one account: render the prompt (only the new turns on a reuse hit, else the
-// flattened transcript), upload attachments, stream StreamGenerate frames as canonical events
-// (thoughts -> thinking, reconciled text deltas, images), recover a silently aborted answer from
-// the chat history, and store the finished turn for conversation reuse.
+// flattened transcript) within what Gemini reads (prompt-budget.ts: message.txt, or history
+// replayed in parts first), upload attachments, stream StreamGenerate frames as canonical events
+// (thoughts -> thinking, reconciled text deltas, images), refuse an answer from another model than
+// asked (a silent downgrade to a guest), recover a silently aborted answer from the chat history,
+// and store the finished turn for conversation reuse.
 
 import type { GatewayConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/gateway-error.js';
@@ -9,11 +11,12 @@ import type { ProviderCallContext } from '../../core/provider.js';
 import type { ChatEvent, ChatRequest, Message } from '../../core/types.js';
 import type { TtlStore } from '../../state/ttl-store.js';
 import type { Account } from './account.js';
-import { prepareUploads, type FetchOptions } from './attachments.js';
+import { uploadAttachments, type FetchOptions } from './attachments.js';
 import { turnKey, type StoredConversation } from './conversations.js';
-import { fromErrorCode, GeminiError } from './errors.js';
+import { emptyAnswer, fromErrorCode, GeminiError } from './errors.js';
 import type { ImageLinks } from './image-links.js';
-import { modelHeaders } from './models.js';
+import { modelHeaders, resolveModel, type ResolvedModel } from './models.js';
+import { planPrompt } from './prompt-budget.js';
 import { readStreamPart, type CandidateSnapshot, type ErrorPart } from './parse.js';
 import { SnapshotReconciler } from './reconcile.js';
 import type { GeminiSession, GenerateParams } from './session.js';
@@ -26,6 +29,8 @@ export interface TurnContext {
   config: GeminiConfig;
   /** How attachment URLs are fetched (security.*). */
   fetching: FetchOptions;
+  /** Which model Google says it served (doctor and status show it). */
+  noteServed?(account: string, served: { id?: string; name?: string }): void;
   conversations: TtlStore<StoredConversation>;
   images: ImageLinks;
 }
@@ -41,22 +46,37 @@ export async function* generateTurn(turn: TurnContext, request: ChatRequest, con
   const reuse = attempt.reuse;
   const rendered = reuse ? renderTranscript([], request.messages.slice(reuse.length)) : renderTranscript(request.system, request.messages);
   if (!rendered.prompt.trim() && rendered.attachments.length === 0) throw new GatewayError('invalid_request', 'Nothing to send: the conversation has no new message', { code: 'empty_prompt' });
-  const { prompt, files } = await prepareUploads(session, rendered, config, turn.fetching, context.signal);
-  const params: GenerateParams = {
-    prompt,
-    files,
-    metadata: reuse?.stored.metadata,
-    modelHeaders: modelHeaders(session, context.upstreamModel, config),
-    temporary: false,
-  };
+  const plan = planPrompt(rendered, config);
+  const model = resolveModel(context.upstreamModel, config, session.models);
+  const headers = modelHeaders(session, model, config);
+  let metadata = reuse?.stored.metadata;
+  let turns = reuse?.stored.turns ?? 0;
+  const shape = (index: number) => ({ length: config.request.length, slots: config.request.slots, turn: index, number: model.number, thinking: model.thinking });
+
+  // History too long for one file: replayed into the chat first, one acknowledged part per turn.
+  for (const [i, part] of (plan.parts ?? []).entries()) {
+    if (context.budget && !context.budget.take('history')) throw new GeminiError('upstream_unavailable', 'The upstream call budget ran out while replaying the history', 'none', { code: 'budget_spent', retryable: false });
+    const name = `history-${i + 1}.txt`;
+    const id = await session.upload(name, 'text/plain', Buffer.from(part, 'utf8'), context.signal);
+    const prompt = `Part ${i + 1} of ${plan.parts!.length} of our conversation so far is in the attached file ${name}. Read it and reply with the single word OK.`;
+    const ack = streamAnswer(turn, session, { prompt, files: [{ id, name }], metadata, modelHeaders: headers, temporary: false, shape: shape(turns) }, context, attempt.account.name, model);
+    let step = await ack.next();
+    while (!step.done) step = await ack.next();
+    metadata = step.value.metadata;
+    turns++;
+  }
+
+  const files = await uploadAttachments(session, rendered, config, turn.fetching, context.signal);
+  if (plan.file !== undefined) files.push({ id: await session.upload('message.txt', 'text/plain', Buffer.from(plan.file, 'utf8'), context.signal), name: 'message.txt' });
+  const params: GenerateParams = { prompt: plan.inline, files, metadata, modelHeaders: headers, temporary: false, shape: shape(turns) };
   // The "activity" ping the web app sends before each generation; its answer does not matter.
   void session.rpc('ESY5D', '[[["bard_activity_enabled"]]]').catch(() => undefined);
-  context.log.debug({ provider: 'gemini', account: attempt.account.name, reuse: Boolean(reuse), prompt_chars: prompt.length, files: files.length }, 'gemini request');
+  context.log.debug({ provider: 'gemini', account: attempt.account.name, reuse: Boolean(reuse), prompt_bytes: Buffer.byteLength(plan.inline), files: files.length, history_parts: plan.parts?.length ?? 0 }, 'gemini request');
 
-  const answer = yield* streamAnswer(turn, session, params, context, attempt.account.name);
+  const answer = yield* streamAnswer(turn, session, params, context, attempt.account.name, model);
   if (config.conversations.reuse) {
     const assistant: Message = { role: 'assistant', content: [{ type: 'text', text: answer.text }] };
-    await turn.conversations.set(turnKey(request, context.upstreamModel, assistant), { account: attempt.account.name, model: context.upstreamModel, metadata: answer.metadata });
+    await turn.conversations.set(turnKey(request, context.upstreamModel, assistant), { account: attempt.account.name, model: context.upstreamModel, metadata: answer.metadata, turns: turns + 1 });
   }
 }
 
@@ -67,6 +87,7 @@ async function* streamAnswer(
   params: GenerateParams,
   context: ProviderCallContext,
   accountName: string,
+  model: ResolvedModel,
 ): AsyncGenerator<ChatEvent, { text: string; metadata: unknown[] }> {
   const { config } = turn;
   const controller = new AbortController();
@@ -90,6 +111,8 @@ async function* streamAnswer(
   let final = false;
   let pending: ErrorPart | undefined;
   let imagesSent = false;
+  let content = false;
+  let downgradeNoted = false;
 
   const emit = function* (candidate: CandidateSnapshot): Generator<ChatEvent> {
     const thought = thoughts.push(candidate.thoughts, candidate.final);
@@ -116,11 +139,20 @@ async function* streamAnswer(
         }
         if (read.kind !== 'frame') continue;
         const frame = read.frame;
+        if (frame.served) turn.noteServed?.(accountName, frame.served);
+        if (frame.served?.id && frame.served.id !== model.id && !downgradeNoted) {
+          // Expired cookies are not refused: Google answers as a signed-out visitor with a weaker model.
+          const message = `Gemini served ${frame.served.name ?? frame.served.id} instead of ${model.display ?? model.name}: the account's cookies expired and Google answered as a signed-out visitor`;
+          if (config.on_downgrade === 'refuse') throw new GeminiError('upstream_unavailable', message, 'expired', { code: 'model_downgraded' });
+          downgradeNoted = true;
+          context.log.warn({ provider: 'gemini', account: accountName, requested: model.name, served: frame.served.name ?? frame.served.id }, 'gemini served another model (gemini.on_downgrade: serve)');
+        }
         if (frame.cid) cid = frame.cid;
         if (frame.rid) rid = frame.rid;
         if (frame.context) contextToken = frame.context;
         const candidate = (rcid ? frame.candidates.find((c) => c.rcid === rcid) : undefined) ?? frame.candidates[0];
         if (!candidate || final) continue;
+        content = true;
         rcid = candidate.rcid;
         pending = undefined; // content after a "queueing" status: it was not fatal
         if (watchdog) {
@@ -137,6 +169,8 @@ async function* streamAnswer(
     if (timeout) throw timeout;
 
     if (!final) {
+      // No content frame at all (1155, or only the trailing 1096): an empty answer, worth another try.
+      if (!content && (!pending || pending.code === 1155 || pending.code === 1096)) throw emptyAnswer();
       if (pending && pending.code !== null) throw fromErrorCode(pending.code, pending.status);
       // Silently aborted: if the turn was stored, read it back from the chat history.
       const recovered = cid && contextToken ? await recover(session, cid, previousRcid, rcid, config, controller.signal) : undefined;

@@ -4,6 +4,7 @@
 import { fetchSecurityOptions } from '../../net/url-guard.js';
 import type { ProviderKind } from '../catalog.js';
 import type { StoredConversation } from './conversations.js';
+import { unmappedModels } from './models.js';
 import { GeminiWebProvider } from './provider.js';
 
 export const geminiWebKind: ProviderKind = {
@@ -16,6 +17,7 @@ export const geminiWebKind: ProviderKind = {
         id: 'gemini',
         models: section.models,
         textOnlyModels: [],
+        aliases: section.model_aliases,
         // Gemini fails over between its accounts itself; one more try covers its transient 1013s.
         retry: { enabled: true, maxRetries: 1 },
         key: 'gemini',
@@ -25,6 +27,12 @@ export const geminiWebKind: ProviderKind = {
     ];
   },
   secrets: () => [],
+  warnings(config) {
+    if (!config.gemini.enabled) return [];
+    return unmappedModels(config.gemini).map(
+      (name) => `gemini.models: "${name}" has no id in gemini.model_map and no gemini.model_aliases entry; it is served only if the account lists a model by that name`,
+    );
+  },
   urls: (config) => [config.gemini.proxy, ...config.gemini.accounts.map((a) => a.proxy)],
   mask(copy, maskUrl) {
     copy.gemini.proxy = maskUrl(copy.gemini.proxy);

@@ -28,6 +28,8 @@ export interface GenerateFrame {
   candidates: CandidateSnapshot[];
   /** Context token: present when the turn is stored in the account's history. */
   context?: string;
+  /** The model Google actually served (`[39]` id, `[42]` name): a guest gets a weaker one. */
+  served?: { id?: string; name?: string };
 }
 
 export interface ErrorPart {
@@ -76,8 +78,12 @@ export function readStreamPart(part: Part): StreamPart {
   const rid = str(at(inner, 1, 1));
   if (cid) frame.cid = cid;
   if (rid) frame.rid = rid;
-  const context = str(inner[25]);
+  // The context token moved from [25] to [26] in some rollouts: accept both.
+  const context = str(inner[26]) ?? str(inner[25]);
   if (context) frame.context = context;
+  const servedId = str(inner[39]);
+  const servedName = str(inner[42]);
+  if (servedId || servedName) frame.served = { ...(servedId ? { id: servedId } : {}), ...(servedName ? { name: servedName } : {}) };
   const candidates = inner[4];
   if (Array.isArray(candidates)) {
     for (const c of candidates) {
@@ -110,8 +116,11 @@ function readCandidate(c: unknown): CandidateSnapshot | undefined {
       if (url) candidate.images.push({ url, alt: str(at(item, 0, 4)) ?? '', generated: false });
     }
   }
-  const generated = at(c, 12, 7, 0);
-  if (Array.isArray(generated)) {
+  // Generated images at [12][7][0], or (image-to-image) at the sparse key [12][0]["8"][0].
+  const sparse = at(c, 12, 0) as Record<string, unknown> | undefined;
+  const sparseImages = sparse && typeof sparse === 'object' && !Array.isArray(sparse) ? at(sparse['8'], 0) : undefined;
+  for (const generated of [at(c, 12, 7, 0), sparseImages]) {
+    if (!Array.isArray(generated)) continue;
     for (const item of generated) {
       const url = str(at(item, 0, 3, 3));
       if (url) candidate.images.push({ url, alt: str(at(item, 0, 3, 2)) ?? '', generated: true });

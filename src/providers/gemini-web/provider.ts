@@ -1,7 +1,9 @@
 // Gemini through the consumer web app: the accounts and which one answers. Picks an account (the
-// conversation's own one on a reuse hit, else round-robin over healthy accounts), runs the turn
-// (generate.ts), and on a failure before any output fails over to the next account; after output
-// the failure ends the stream. Offers the cookie-account, image-link and doctor capabilities.
+// conversation's own one on a reuse hit, else round-robin over healthy accounts whose egress is
+// not IP-blocked), runs the turn (generate.ts), and on a failure before any output: re-reads the
+// page and tries once more (stale build label or token), tries an empty answer (1155) again on
+// the same account, or fails over to the next account on another egress; after output the failure
+// ends the stream. Offers the cookie-account, image-link and doctor capabilities.
 
 import type { GatewayConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/gateway-error.js';
@@ -11,7 +13,9 @@ import { transportError } from '../../net/transport-errors.js';
 import type { SecretRegistry } from '../../secrets.js';
 import { SOLO, type AccountCoordinator } from '../../state/account-coordinator.js';
 import { MemoryTtlStore, type TtlStore } from '../../state/ttl-store.js';
-import { Account, type AccountSettings } from './account.js';
+import { metrics } from '../../metrics.js';
+import { Account, type AccountEvents, type AccountSettings } from './account.js';
+import { EgressBlocks } from './egress.js';
 import { cookieAccounts } from './cookie-admin.js';
 import { prefixKeys, type StoredConversation } from './conversations.js';
 import { diagnoseGemini } from './doctor.js';
@@ -23,13 +27,15 @@ import { ImageLinks } from './image-links.js';
 
 type GeminiConfig = GatewayConfig['gemini'];
 
-function accountSettings(config: GeminiConfig, proxy: string | undefined): AccountSettings {
+function accountSettings(config: GeminiConfig, proxy: string | undefined, authUser: number | undefined): AccountSettings {
   return {
     endpoints: config.endpoints,
     language: config.language,
     connectTimeoutMs: config.timeouts.connect * 1000,
     proxy: proxy ?? config.proxy,
     cooldownMs: { usageLimit: config.cooldown.usage_limit * 1000, blocked: config.cooldown.blocked * 1000 },
+    authUser,
+    pageRefreshMs: config.page_refresh_interval * 1000,
   };
 }
 
@@ -42,11 +48,17 @@ export class GeminiWebProvider implements Provider {
   private config!: GeminiConfig;
   readonly images = new ImageLinks();
   private loading: Promise<void> = Promise.resolve();
+  /** IP blocks by egress (proxy or direct): accounts behind a blocked egress are not tried. */
+  readonly egress: EgressBlocks;
   private fetching: FetchOptions = fetchSecurityOptions({ fetch_allow: [], fetch_timeout: 15 });
 
   readonly cookieAccounts: CookieAccounts = cookieAccounts(this);
   readonly imageLinks: ImageLinkCapability = { fetchImage: (token) => this.fetchImage(token) };
   readonly doctor: Diagnosable = { diagnose: (step, print) => diagnoseGemini(this, this.config, step, print) };
+
+  ipBlocks(): Array<{ egress: string; until: string }> {
+    return this.egress.list();
+  }
 
   constructor(
     private readonly secrets: SecretRegistry,
@@ -54,7 +66,18 @@ export class GeminiWebProvider implements Provider {
     /** Finished turns by key, in memory or shared between replicas. */
     readonly conversations: TtlStore<StoredConversation> = new MemoryTtlStore(2000, 3_600_000),
     private readonly shared: AccountCoordinator = SOLO,
-  ) {}
+  ) {
+    this.egress = new EgressBlocks(shared === SOLO ? undefined : shared);
+  }
+
+  private readonly events: AccountEvents = {
+    ipBlocked: (account) => {
+      const until = Date.now() + this.config.cooldown.ip_block * 1000;
+      this.egress.block(account.egress, until);
+      metrics.ipBlocks.inc();
+      this.log.warn({ account: account.name, egress: account.egress, until: new Date(until).toISOString() }, 'google is blocking this IP: its accounts rest until the block lifts');
+    },
+  };
 
   /** Apply `gemini.*` (start-up and every reload): accounts, rotation, conversation limits; and how
    * attachment URLs are fetched (`security.*`). */
@@ -62,7 +85,7 @@ export class GeminiWebProvider implements Provider {
     this.config = config;
     if (fetching) this.fetching = fetching;
     this.conversations.configure(config.conversations.max_entries, config.conversations.ttl * 1000);
-    const wanted = config.accounts.length > 0 ? config.accounts : [{ name: 'default', cookie_path: config.cookie_path, proxy: undefined }];
+    const wanted = config.accounts.length > 0 ? config.accounts : [{ name: 'default', cookie_path: config.cookie_path, proxy: undefined, auth_user: config.auth_user }];
     const loads: Array<Promise<void>> = [];
     for (const [name, account] of this.accounts) {
       const spec = wanted.find((w) => w.name === name);
@@ -72,17 +95,18 @@ export class GeminiWebProvider implements Provider {
       }
     }
     for (const spec of wanted) {
-      const settings = accountSettings(config, spec.proxy);
+      const settings = accountSettings(config, spec.proxy, spec.auth_user);
       let account = this.accounts.get(spec.name);
       if (account) {
         account.updateSettings(settings);
         if (account.state === 'no_cookies') loads.push(account.load()); // the file may exist now
       } else {
-        account = new Account(spec.name, spec.cookie_path, settings, this.secrets, this.log, this.shared);
+        account = new Account(spec.name, spec.cookie_path, settings, this.secrets, this.log, this.shared, this.events);
         this.accounts.set(spec.name, account);
         loads.push(account.load());
       }
       account.scheduleRotation(config.auto_refresh, config.refresh_interval * 1000);
+      account.schedulePageRefresh(config.page_refresh_interval * 1000);
     }
     this.order = wanted.map((w) => this.accounts.get(w.name)!);
     this.loading = Promise.all(loads).then(() => undefined);
@@ -101,19 +125,24 @@ export class GeminiWebProvider implements Provider {
     await this.loading;
     // A cookie file put in place by hand (not through /admin/cookies) is picked up on first use.
     await Promise.all(this.order.filter((a) => a.state === 'no_cookies').map((a) => a.load()));
-    // Cookies and cool-downs other replicas saw (a no-op without Redis).
+    // Cookies, cool-downs and IP blocks other replicas saw (a no-op without Redis).
     await Promise.all(this.order.map((a) => a.syncShared()));
-    const turn = this.turnContext(this.config);
+    await this.egress.sync(this.order.map((a) => a.egress));
+    const config = this.config;
+    const turn = this.turnContext(config);
     const attempts = await this.plan(request, context.upstreamModel);
     if (attempts.length === 0) throw this.noAccount();
     let lastError: GatewayError | undefined;
-    // The caller's budget paid for the first call; every further one (next account, token refresh,
-    // new chat) draws from it too.
+    // The caller's budget paid for the first call; every further one (next account, page re-read,
+    // new chat, empty answer) draws from it too.
     let calls = 0;
     const another = (reason: string) => calls++ === 0 || (context.budget?.take(reason) ?? true);
     for (const attempt of attempts) {
+      // An IP block seen on an earlier attempt rests every account behind that egress.
+      if (this.egress.blockedUntil(attempt.account.egress) !== undefined) continue;
       let produced = false;
-      let tokenRetried = false;
+      let pageReloaded = false;
+      let empties = 0;
       let reason = 'account';
       for (;;) {
         if (!another(reason)) throw lastError ?? this.noAccount();
@@ -128,10 +157,10 @@ export class GeminiWebProvider implements Provider {
           const failure = error instanceof GatewayError ? error : transportError(error, 'Gemini');
           lastError = failure;
           if (failure instanceof GeminiError) {
-            if (failure.code === 'gemini_bad_request' && !tokenRetried) {
-              // HTTP 400: most often a stale access token. Re-read the page once and retry.
-              tokenRetried = true;
-              reason = 'token';
+            if (failure.code === 'gemini_stale_page' && !pageReloaded) {
+              // HTTP 405 (stale build label) or 400 (stale token): re-read /app once and retry.
+              pageReloaded = true;
+              reason = 'page';
               await attempt.account.refreshToken(context.signal).catch(() => undefined);
               continue;
             }
@@ -141,6 +170,12 @@ export class GeminiWebProvider implements Provider {
               reason = 'reuse';
               continue;
             }
+            if (failure.code === 'gemini_empty' && empties < config.empty_retries) {
+              empties++;
+              reason = 'empty';
+              continue;
+            }
+            if (failure.code === 'usage_limit') await this.restUntilQuotaResets(attempt.account, context.signal);
             attempt.account.mark(failure.effect, failure);
           }
           if (!failure.retryable && !(failure instanceof GeminiError && failure.effect !== 'none')) throw failure;
@@ -149,7 +184,17 @@ export class GeminiWebProvider implements Provider {
         }
       }
     }
+    // Everything left behind a blocked egress: say so, with when it lifts.
+    if (lastError instanceof GeminiError && lastError.effect === 'ip_block') throw this.noAccount();
     throw lastError ?? new GeminiError('upstream_unavailable', 'No Gemini account could answer');
+  }
+
+  /** After a usage limit (1037): rest the account until Google's quota window resets, when it says (jSf9Qc). */
+  private async restUntilQuotaResets(account: Account, signal: AbortSignal): Promise<void> {
+    const session = await account.ready(signal).catch(() => undefined);
+    const reset = await session?.quotaResetAt(signal).catch(() => undefined);
+    // Bounded: a quota answer far in the future (the weekly window) or in the past is not trusted blindly.
+    if (reset !== undefined && reset > Date.now() + 30_000 && reset < Date.now() + 8 * 86_400_000) account.restUntil = reset;
   }
 
   /** One short prompt through one account (the console's "test" button). */
@@ -173,15 +218,32 @@ export class GeminiWebProvider implements Provider {
   }
 
   private turnContext(config: GeminiConfig): TurnContext {
-    return { config, fetching: this.fetching, conversations: this.conversations, images: this.images };
+    return {
+      config,
+      fetching: this.fetching,
+      conversations: this.conversations,
+      images: this.images,
+      noteServed: (name, served) => {
+        const account = this.accounts.get(name);
+        if (account) account.lastServed = { ...served, at: new Date().toISOString() };
+      },
+    };
   }
 
   /**
-   * Why no account can serve: resting ones give a 429 with the time until the first is back. No
-   * cookies or only expired ones cannot be fixed by trying again: not retryable (fallbacks still apply).
+   * Why no account can serve: resting ones give a 429 with the time until the first is back, an IP
+   * block says so with the time it lifts. No cookies or only expired ones cannot be fixed by trying
+   * again: not retryable (fallbacks still apply).
    */
   private noAccount(): GeminiError {
     if (this.accounts.size === 0) return new GeminiError('upstream_unavailable', 'No Gemini account is configured', 'none', { code: 'no_usable_account', retryable: false });
+    const blocked = this.order.map((a) => this.egress.blockedUntil(a.egress)).filter((u): u is number => u !== undefined);
+    const usableElsewhere = this.order.some((a) => a.usable() && this.egress.blockedUntil(a.egress) === undefined);
+    if (blocked.length > 0 && !usableElsewhere) {
+      const lifts = Math.min(...blocked);
+      const retryAfter = Math.max(1, Math.ceil((lifts - Date.now()) / 1000));
+      return new GeminiError('rate_limited', `Google is blocking this gateway's IP for Gemini (unusual traffic); the block lifts at about ${new Date(lifts).toISOString()} (in ${Math.ceil(retryAfter / 60)} min)`, 'none', { code: 'ip_blocked', retryAfter });
+    }
     const resting = this.order.filter((a) => (a.state === 'cooling' || a.state === 'blocked') && a.until !== undefined);
     if (resting.length > 0) {
       const soonest = Math.min(...resting.map((a) => a.until!));
@@ -197,7 +259,7 @@ export class GeminiWebProvider implements Provider {
 
   /** The conversation's own account first (reuse), then the healthy others round-robin. */
   private async plan(request: ChatRequest, model: string): Promise<Attempt[]> {
-    const healthy = this.order.filter((a) => a.usable());
+    const healthy = this.order.filter((a) => a.usable() && this.egress.blockedUntil(a.egress) === undefined);
     if (healthy.length === 0) return [];
     if (this.config.conversations.reuse && request.messages.length > 1) {
       for (const { key, length } of prefixKeys(request, model)) {
@@ -228,13 +290,29 @@ export class GeminiWebProvider implements Provider {
   }
 
   health(): ProviderHealth {
-    const states = this.order.map((a) => ({ name: a.name, state: a.state, usable: a.usable() }));
+    const states = this.order.map((a) => {
+      const blocked = this.egress.blockedUntil(a.egress) !== undefined;
+      return { name: a.name, state: blocked ? 'ip_blocked' : a.state, usable: a.usable() && !blocked };
+    });
     const usable = states.some((s) => s.usable);
-    return { state: usable ? (states.every((s) => s.usable) ? 'ok' : 'degraded') : 'unavailable', usable, accounts: states.map(({ name, state }) => ({ name, state })) };
+    const blocks = this.egress.list();
+    return {
+      state: usable ? (states.every((s) => s.usable) ? 'ok' : 'degraded') : 'unavailable',
+      usable,
+      accounts: states.map(({ name, state }) => ({ name, state })),
+      ...(blocks.length ? { detail: `IP blocked: ${blocks.map((b) => `${b.egress} until ${b.until}`).join(', ')}` } : {}),
+    };
   }
 
+  /** Per-account status for operators; an account behind a blocked egress shows `ip_blocked` until it lifts. */
   status(): Record<string, unknown>[] {
-    return this.order.map((a) => a.status(this.config.auto_refresh));
+    return this.order.map((a) => {
+      const status = a.status(this.config.auto_refresh);
+      const blocked = this.egress.blockedUntil(a.egress);
+      status.egress = a.egress;
+      if (blocked !== undefined) Object.assign(status, { state: 'ip_blocked', until: new Date(blocked).toISOString(), last_error: status.last_error ?? 'Google is blocking this IP' });
+      return status;
+    });
   }
 
   async close(): Promise<void> {

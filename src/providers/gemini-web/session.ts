@@ -3,11 +3,11 @@
 // upload). Failures are GeminiErrors; nothing here retries or waits on a lock, so a failed init can
 // never deadlock the way the reference library does (protocol notes §6.1).
 
-import { randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import { createDispatcher } from '../../net/dispatchers.js';
 import { transportError } from '../../net/transport-errors.js';
-import { fromAccountStatus, fromHttpStatus, GeminiError } from './errors.js';
+import { fromAccountStatus, fromHttpStatus, GeminiError, ipBlocked, isSorryRedirect } from './errors.js';
 import { FrameDecoder, type Part } from './frames.js';
 import { readRpcAnswer } from './parse.js';
 
@@ -26,11 +26,28 @@ export interface SessionOptions {
   connectTimeoutMs: number;
   /** Access token known from an earlier page load (the page often omits it now). */
   cachedAt?: string | undefined;
+  /** The browser's N-th signed-in account (`/u/N`, X-Goog-AuthUser). */
+  authUser?: number | undefined;
 }
 
 export interface DiscoveredModel {
   id: string;
+  /** The versioned name ("3.1 Pro"), else the short category. */
   display: string;
+  /** The short category ("Pro", "Fast", "Thinking"). */
+  category: string;
+  description: string;
+  /** Model number (header idx14, payload [79]). */
+  number: number;
+}
+
+/** The StreamGenerate payload as config data (`gemini.request`) and the values its placeholders take. */
+export interface PayloadShape {
+  length: number;
+  slots: Record<string, unknown>;
+  turn: number;
+  number: number;
+  thinking: number;
 }
 
 export interface GenerateParams {
@@ -40,12 +57,26 @@ export interface GenerateParams {
   metadata: unknown[] | undefined;
   modelHeaders: Record<string, string>;
   temporary: boolean;
+  shape: PayloadShape;
 }
 
 const GENERATE_PATH = '/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate';
 const BATCH_PATH = '/_/BardChatUi/data/batchexecute';
 const NEW_CHAT = ['', '', '', null, null, null, null, null, null, ''];
 const FORM = 'application/x-www-form-urlencoded;charset=utf-8';
+
+/** Fill "{turn}", "{number}", "{thinking}", "{uuid}" placeholders anywhere in a slot's JSON value. */
+export function fillSlot(value: unknown, values: Record<string, unknown>): unknown {
+  if (typeof value === 'string') {
+    const key = /^\{(\w+)\}$/.exec(value)?.[1];
+    return key && key in values ? values[key] : value;
+  }
+  if (Array.isArray(value)) return value.map((v) => fillSlot(v, values));
+  return value;
+}
+
+/** The auth cookies Google's image hosts accept (the whole jar gets 403). */
+const IMAGE_COOKIES = /^(__Secure-[13]P(SID|SIDTS|SIDCC|APISID)|SID|HSID|SSID|APISID|SAPISID|SIDCC|NID)$/;
 
 /** The account's capacity tail for model headers, from otAQ7b tier and capability flags (§1.6). */
 export function capacityFrom(tiers: number[], capabilities: number[]): number {
@@ -67,14 +98,38 @@ export class GeminiSession {
   accountStatus: number | undefined;
   models: DiscoveredModel[] = [];
   capacity = 1;
+  /** When /app was last read (the build label's age). */
+  pageLoadedAt: number | undefined;
+  /** One UUID per session for the model header (GA makes one per client). */
+  readonly uuid = randomUUID().toUpperCase();
   private reqid = randomInt(10_000, 99_999);
   private readonly dispatcher: Dispatcher;
+  /** `https://gemini.google.com` or `…/u/N` for the browser's N-th account. */
+  private readonly base: string;
 
   constructor(private readonly options: SessionOptions) {
     for (const [name, value] of Object.entries(options.cookies)) this.jar.set(name, value);
     this.hl = options.language;
     this.at = options.cachedAt;
+    this.base = options.authUser !== undefined ? `${options.endpoints.gemini}/u/${options.authUser}` : options.endpoints.gemini;
     this.dispatcher = createDispatcher({ proxy: options.proxy, connectTimeoutMs: options.connectTimeoutMs });
+  }
+
+  /** Headers every Gemini call carries: origin/referer, the account index, and SAPISIDHASH when a SAPISID cookie exists. */
+  private pageHeaders(): Record<string, string> {
+    const origin = this.options.endpoints.gemini;
+    const headers: Record<string, string> = { origin, referer: `${this.base}/${this.options.authUser !== undefined ? 'app' : ''}` };
+    if (this.options.authUser !== undefined) headers['x-goog-authuser'] = String(this.options.authUser);
+    const sapisid = this.jar.get('SAPISID') ?? this.jar.get('__Secure-1PAPISID');
+    if (sapisid) {
+      const now = Math.floor(Date.now() / 1000);
+      headers.authorization = `SAPISIDHASH ${now}_${createHash('sha1').update(`${now} ${sapisid} ${origin}`).digest('hex')}`;
+    }
+    return headers;
+  }
+
+  private sourcePath(): string {
+    return this.options.authUser !== undefined ? `/u/${this.options.authUser}/app` : '/app';
   }
 
   cookieHeader(): string {
@@ -102,23 +157,21 @@ export class GeminiSession {
     this.accountStatus = typeof body[14] === 'number' ? body[14] : 1000;
     const rejected = fromAccountStatus(this.accountStatus);
     if (rejected) throw rejected;
-    this.models = (Array.isArray(body[15]) ? body[15] : [])
-      .filter((m): m is unknown[] => Array.isArray(m) && typeof m[0] === 'string')
-      .map((m) => ({ id: m[0] as string, display: String(m[1] ?? '') }));
+    this.models = (Array.isArray(body[15]) ? body[15] : []).filter((m): m is unknown[] => Array.isArray(m) && typeof m[0] === 'string').map(readModel);
     const flags = (v: unknown) => (Array.isArray(v) ? v.filter((n): n is number => typeof n === 'number') : []);
     this.capacity = capacityFrom(flags(body[16]), flags(body[17]));
   }
 
-  /** GET /app and scrape its globals; keeps the last good `at` when the page leaves it out. */
+  /**
+   * GET /app and scrape its globals; keeps the last good `at` when the page leaves it out. A page
+   * with no access token and none known means Google sees a signed-out visitor: the cookies expired.
+   */
   async loadPage(signal?: AbortSignal): Promise<void> {
-    let url = `${this.options.endpoints.gemini}/app`;
+    let url = `${this.base}/app`;
     for (let hop = 0; hop < 4; hop++) {
-      const page = await this.send('GET', url, { signal, headers: { origin: this.options.endpoints.gemini, referer: `${this.options.endpoints.gemini}/` } });
+      const page = await this.send('GET', url, { signal, headers: this.pageHeaders() });
       this.absorb(page.setCookie);
       if (page.status >= 300 && page.status < 400 && page.location) {
-        if (/\/sorry\/|google_abuse/.test(page.location)) {
-          throw new GeminiError('rate_limited', 'Gemini sent this IP to the "unusual traffic" captcha page', 'cooling', { code: 'ip_rate_limited' });
-        }
         url = new URL(page.location, url).toString();
         continue;
       }
@@ -134,6 +187,8 @@ export class GeminiSession {
       if (found.fsid) this.fsid = found.fsid;
       if (found.hl) this.hl = found.hl;
       if (found.push) this.pushId = found.push;
+      this.pageLoadedAt = Date.now();
+      if (!this.at) throw new GeminiError('upstream_unavailable', 'Gemini /app shows a signed-out visitor (no access token): the cookies expired', 'expired', { code: 'cookies_expired' });
       return;
     }
     throw new GeminiError('upstream_unavailable', 'Gemini /app redirected too many times', 'expired', { code: 'cookies_expired' });
@@ -147,21 +202,21 @@ export class GeminiSession {
     return params.toString();
   }
 
+  /** The form body; `at` is left out when unknown (never the literal "None" the reference library sent). */
   private form(freq: string): string {
-    return new URLSearchParams({ at: this.at ?? 'None', 'f.req': freq }).toString();
+    return new URLSearchParams(this.at ? { at: this.at, 'f.req': freq } : { 'f.req': freq }).toString();
   }
 
   /** One batchexecute call; the decoded body, or a GeminiError. */
-  async rpc(rpcid: string, payload: string, signal?: AbortSignal): Promise<unknown> {
-    const url = `${this.options.endpoints.gemini}${BATCH_PATH}?${this.query({ rpcids: rpcid, 'source-path': '/app' })}`;
+  async rpc(rpcid: string, payload: string, signal?: AbortSignal, sourcePath?: string): Promise<unknown> {
+    const url = `${this.base}${BATCH_PATH}?${this.query({ rpcids: rpcid, 'source-path': sourcePath ?? this.sourcePath() })}`;
     const res = await this.send('POST', url, {
       signal,
       body: this.form(JSON.stringify([[[rpcid, payload, null, 'generic']]])),
       headers: {
         'content-type': FORM,
         'x-same-domain': '1',
-        origin: this.options.endpoints.gemini,
-        referer: `${this.options.endpoints.gemini}/`,
+        ...this.pageHeaders(),
         'x-goog-ext-525001261-jspb': '[1,null,null,null,null,null,null,null,[4]]',
         'x-goog-ext-73010989-jspb': '[0]',
       },
@@ -181,27 +236,18 @@ export class GeminiSession {
   /** StreamGenerate: the response parts as they arrive. HTTP failures throw before any part. */
   async *generate(params: GenerateParams, signal: AbortSignal, timeouts: { headersMs: number; idleMs: number }): AsyncIterable<Part> {
     const uuid = randomUUID().toUpperCase();
-    const inner: unknown[] = new Array(69).fill(null);
+    // The payload list is config data (`gemini.request`): a drift in Google's shape is a config edit.
+    const { shape } = params;
+    const inner: unknown[] = new Array(shape.length).fill(null);
+    const values = { turn: shape.turn, number: shape.number, thinking: shape.thinking, uuid };
+    for (const [slot, value] of Object.entries(shape.slots)) if (Number(slot) < shape.length) inner[Number(slot)] = fillSlot(value, values);
     inner[0] = [params.prompt, 0, null, params.files.length ? params.files.map((f) => [[f.id], f.name]) : null, null, null, 0];
     inner[1] = [this.hl];
     inner[2] = params.metadata ?? NEW_CHAT;
-    inner[6] = [1];
-    inner[7] = 1;
-    inner[10] = 1;
-    inner[11] = 0;
-    inner[17] = [[0]];
-    inner[18] = 0;
-    inner[27] = 1;
-    inner[30] = [4];
-    inner[41] = [1];
     if (params.temporary) inner[45] = 1;
-    inner[53] = 0;
-    inner[59] = uuid;
-    inner[61] = [];
-    inner[68] = 2;
     let response: Dispatcher.ResponseData;
     try {
-      response = await undiciRequest(`${this.options.endpoints.gemini}${GENERATE_PATH}?${this.query()}`, {
+      response = await undiciRequest(`${this.base}${GENERATE_PATH}?${this.query()}`, {
         method: 'POST',
         dispatcher: this.dispatcher,
         signal,
@@ -209,8 +255,7 @@ export class GeminiSession {
         bodyTimeout: timeouts.idleMs,
         headers: {
           'content-type': FORM,
-          origin: this.options.endpoints.gemini,
-          referer: `${this.options.endpoints.gemini}/`,
+          ...this.pageHeaders(),
           'x-same-domain': '1',
           'x-goog-ext-525005358-jspb': JSON.stringify([uuid, 1]),
           ...params.modelHeaders,
@@ -224,6 +269,8 @@ export class GeminiSession {
     this.absorb(response.headers['set-cookie']);
     if (response.statusCode !== 200) {
       const text = await response.body.text().catch(() => '');
+      const location = response.headers.location;
+      if (isSorryRedirect(response.statusCode, Array.isArray(location) ? location[0] : location)) throw ipBlocked('StreamGenerate', response.statusCode);
       throw fromHttpStatus(response.statusCode, 'StreamGenerate', text.slice(0, 2000));
     }
     const decoder = new FrameDecoder();
@@ -238,50 +285,152 @@ export class GeminiSession {
     for (const part of decoder.end()) yield part;
   }
 
-  /** POST RotateCookies; the new __Secure-1PSIDTS if the answer set one. */
+  /**
+   * POST RotateCookies with only __Secure-1PSID and __Secure-1PSIDTS (more cookies get 401); the new
+   * __Secure-1PSIDTS if the answer set one. Then the RotateCookiesPage call that refreshes the SIDCC
+   * family, best effort. Also returns the interval Google asks for (`identity.hfcr`), if it says.
+   */
   async rotate(signal?: AbortSignal): Promise<string | undefined> {
+    const psid = this.jar.get('__Secure-1PSID') ?? '';
+    const before = this.jar.get('__Secure-1PSIDTS');
     const res = await this.send('POST', `${this.options.endpoints.accounts}/RotateCookies`, {
       signal,
+      withCookies: false,
       body: '[000,"-0000000000000000000"]',
-      headers: { 'content-type': 'application/json', origin: this.options.endpoints.accounts },
+      headers: { 'content-type': 'application/json', origin: this.options.endpoints.accounts, cookie: `__Secure-1PSID=${psid}; __Secure-1PSIDTS=${before ?? ''}` },
     });
     if (res.status !== 200) throw fromHttpStatus(res.status, 'RotateCookies', res.body);
-    const before = this.jar.get('__Secure-1PSIDTS');
     this.absorb(res.setCookie);
+    const interval = /"identity\.hfcr",\s*(\d+)/.exec(res.body)?.[1];
+    if (interval) this.rotationIntervalS = Number(interval);
+    await this.rotatePage(signal).catch(() => undefined);
     const after = this.jar.get('__Secure-1PSIDTS');
     return after !== before ? after : undefined;
   }
 
-  /** Multipart upload; the returned identifier goes into the message's file list. */
+  /** Seconds between rotations Google asked for in its last RotateCookies answer. */
+  rotationIntervalS: number | undefined;
+
+  /** GET RotateCookiesPage, then POST [658, id]: refreshes SIDCC / __Secure-*PSIDCC. */
+  private async rotatePage(signal?: AbortSignal): Promise<void> {
+    const origin = encodeURIComponent(this.options.endpoints.gemini);
+    const page = await this.send('GET', `${this.options.endpoints.accounts}/RotateCookiesPage?og_pid=658&rot=3&origin=${origin}&exp_id=0`, { signal });
+    this.absorb(page.setCookie);
+    const id = /init\('(-?\d+)',\s*658/.exec(page.body)?.[1];
+    if (page.status !== 200 || !id) return;
+    const res = await this.send('POST', `${this.options.endpoints.accounts}/RotateCookies`, {
+      signal,
+      body: JSON.stringify([658, id]),
+      headers: { 'content-type': 'application/json', origin: this.options.endpoints.accounts },
+    });
+    if (res.status === 200) this.absorb(res.setCookie);
+  }
+
+  /**
+   * Upload a file; the returned identifier goes into the message's file list. The two-step
+   * resumable protocol the web app uses now, falling back to one multipart POST where the
+   * upload host does not offer it.
+   */
   async upload(name: string, mimeType: string, data: Buffer, signal?: AbortSignal): Promise<string> {
+    // Session cookies are .google.com cookies: they do not go to the upload host.
+    const common = { origin: this.options.endpoints.gemini, referer: `${this.options.endpoints.gemini}/`, 'x-tenant-id': 'bard-storage', 'push-id': this.pushId };
+    const start = await this.send('POST', `${this.options.endpoints.upload}/upload/`, {
+      signal,
+      withCookies: false,
+      body: JSON.stringify({ file: { filename: name } }),
+      headers: {
+        ...common,
+        'content-type': 'application/json',
+        'x-goog-upload-protocol': 'resumable',
+        'x-goog-upload-command': 'start',
+        'x-goog-upload-header-content-length': String(data.length),
+        'x-goog-upload-header-content-type': mimeType,
+        'x-goog-upload-file-name': encodeURIComponent(name),
+      },
+    });
+    if (start.status === 200 && start.uploadUrl) {
+      const done = await this.send('POST', start.uploadUrl, {
+        signal,
+        withCookies: false,
+        body: data,
+        headers: { ...common, 'content-type': mimeType, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' },
+      });
+      if (done.status < 200 || done.status >= 300) throw fromHttpStatus(done.status, 'upload', done.body);
+      return done.body.trim();
+    }
     const boundary = `----gw${randomUUID().replace(/-/g, '')}`;
     const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name.replace(/"/g, '')}"\r\nContent-Type: ${mimeType}\r\n\r\n`);
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    // Session cookies are .google.com cookies: they do not go to the upload host.
     const res = await this.send('POST', `${this.options.endpoints.upload}/upload`, {
       signal,
       withCookies: false,
       body: Buffer.concat([head, data, tail]),
-      headers: {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        origin: this.options.endpoints.gemini,
-        referer: `${this.options.endpoints.gemini}/`,
-        'x-tenant-id': 'bard-storage',
-        'push-id': this.pushId,
-      },
+      headers: { ...common, 'content-type': `multipart/form-data; boundary=${boundary}` },
     });
     if (res.status < 200 || res.status >= 300) throw fromHttpStatus(res.status, 'upload', res.body);
     return res.body.trim();
   }
 
-  /** GET an image with the session's cookies (generated images need them). */
+  /**
+   * GET a generated image at full size (`=s0`): Google's image hosts redirect (lh3 gg-dl ->
+   * rd-gg-dl); each hop is followed here with only the auth cookies (the whole jar gets 403).
+   * Falls back to `=s2048-rj` where the original size is refused.
+   */
   async fetchBinary(url: string, signal?: AbortSignal): Promise<{ status: number; type: string; body: Buffer }> {
-    try {
-      const res = await undiciRequest(url, { method: 'GET', dispatcher: this.dispatcher, headers: { cookie: this.cookieHeader() }, ...(signal ? { signal } : {}) });
-      return { status: res.statusCode, type: String(res.headers['content-type'] ?? 'application/octet-stream'), body: Buffer.from(await res.body.arrayBuffer()) };
-    } catch (error) {
-      throw transportError(error, 'Gemini image');
+    const sized = /=[sdw]\d|=s0/.test(url) ? [url] : [`${url}=s0`, `${url}=s2048-rj`];
+    let last: { status: number; type: string; body: Buffer } = { status: 404, type: 'text/plain', body: Buffer.alloc(0) };
+    for (const first of sized) {
+      last = await this.fetchImageHops(first, signal);
+      if (last.status === 200) return last;
     }
+    return last;
+  }
+
+  private async fetchImageHops(url: string, signal?: AbortSignal): Promise<{ status: number; type: string; body: Buffer }> {
+    const cookie = [...this.jar].filter(([name]) => IMAGE_COOKIES.test(name)).map(([name, value]) => `${name}=${value}`).join('; ');
+    let target = url;
+    for (let hop = 0; hop < 5; hop++) {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await undiciRequest(target, { method: 'GET', dispatcher: this.dispatcher, headers: { cookie }, ...(signal ? { signal } : {}) });
+      } catch (error) {
+        throw transportError(error, 'Gemini image');
+      }
+      const location = Array.isArray(res.headers.location) ? res.headers.location[0] : res.headers.location;
+      if (isSorryRedirect(res.statusCode, location) || res.statusCode === 429) {
+        await res.body.dump();
+        throw ipBlocked('image', res.statusCode);
+      }
+      if (res.statusCode >= 300 && res.statusCode < 400 && location) {
+        await res.body.dump();
+        target = new URL(location, target).toString();
+        continue;
+      }
+      return { status: res.statusCode, type: String(res.headers['content-type'] ?? 'application/octet-stream'), body: Buffer.from(await res.body.arrayBuffer()) };
+    }
+    return { status: 508, type: 'text/plain', body: Buffer.alloc(0) };
+  }
+
+  /**
+   * After a usage limit: when the quota windows reset (jSf9Qc, the web app's /usage page), as ms
+   * since the epoch; undefined when Google does not say. Reads every [seconds, nanos] timestamp in
+   * the answer and takes the soonest one in the future.
+   */
+  async quotaResetAt(signal?: AbortSignal): Promise<number | undefined> {
+    const body = await this.rpc('jSf9Qc', '[]', signal, '/usage');
+    const now = Date.now();
+    let soonest: number | undefined;
+    const walk = (value: unknown): void => {
+      if (!Array.isArray(value)) return;
+      if (value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'number' && value[0] > 1_600_000_000 && value[0] < 4_000_000_000) {
+        const at = value[0] * 1000;
+        if (at > now && (soonest === undefined || at < soonest)) soonest = at;
+        return;
+      }
+      for (const item of value) walk(item);
+    };
+    walk(body);
+    return soonest;
   }
 
   async close(): Promise<void> {
@@ -306,7 +455,7 @@ export class GeminiSession {
     method: 'GET' | 'POST',
     url: string,
     options: { signal?: AbortSignal | undefined; body?: string | Buffer; headers?: Record<string, string>; withCookies?: boolean },
-  ): Promise<{ status: number; body: string; setCookie: string | string[] | undefined; location: string | undefined }> {
+  ): Promise<{ status: number; body: string; setCookie: string | string[] | undefined; location: string | undefined; uploadUrl: string | undefined }> {
     let res: Dispatcher.ResponseData;
     try {
       res = await undiciRequest(url, {
@@ -322,7 +471,24 @@ export class GeminiSession {
       throw transportError(error, `Gemini ${new URL(url).pathname}`);
     }
     const body = await res.body.text();
-    const location = res.headers.location;
-    return { status: res.statusCode, body, setCookie: res.headers['set-cookie'], location: Array.isArray(location) ? location[0] : location };
+    const location = Array.isArray(res.headers.location) ? res.headers.location[0] : res.headers.location;
+    // Google's "unusual traffic" answer, from whichever endpoint: the egress IP is blocked.
+    if (res.statusCode === 429 || isSorryRedirect(res.statusCode, location)) throw ipBlocked(new URL(url).pathname, res.statusCode);
+    const uploadUrl = res.headers['x-goog-upload-url'];
+    return { status: res.statusCode, body, setCookie: res.headers['set-cookie'], location, uploadUrl: Array.isArray(uploadUrl) ? uploadUrl[0] : uploadUrl };
   }
+}
+
+/** One otAQ7b model entry, old layout ([0] id, [1] name) or the newer one ([11]/[19] versioned name, [12] description, [17] number). */
+function readModel(m: unknown[]): DiscoveredModel {
+  const text = (...indexes: number[]) => {
+    for (const i of indexes) if (typeof m[i] === 'string' && m[i]) return m[i] as string;
+    return '';
+  };
+  const int = (...indexes: number[]) => {
+    for (const i of indexes) if (Number.isInteger(m[i])) return m[i] as number;
+    return 1;
+  };
+  const category = text(1, 10);
+  return { id: m[0] as string, display: text(11, 19) || category, category, description: text(12, 2), number: int(17, 9) };
 }

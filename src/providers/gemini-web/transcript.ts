@@ -14,11 +14,17 @@
 // new turns are rendered. Images and files become attachments; their place is marked in the text.
 // Tool calls and results never arrive here: Gemini has no native tools, so tool emulation
 // (src/tools/) has already rendered them as text in its own protocol, and tool results as user turns.
+// The transcript also comes split in two: the history (up to the last assistant turn) and the
+// newest turn, which must always travel in the message box (prompt-budget.ts).
 
 import type { ContentPart, Message, TextPart } from '../../core/types.js';
 
 export interface Rendered {
   prompt: string;
+  /** The sections before the newest turn (system and earlier turns); '' when there are none. */
+  history: string;
+  /** The newest turn: everything after the last assistant message. */
+  newest: string;
   /** Attachments in order of appearance (uploaded by the caller). */
   attachments: Array<Extract<ContentPart, { type: 'image' | 'file' }>>;
 }
@@ -44,17 +50,17 @@ function renderParts(parts: ContentPart[], attachments: Rendered['attachments'])
   return out.join('\n');
 }
 
-function section(message: Message, attachments: Rendered['attachments']): string {
-  return `[${LABEL[message.role]}]\n${renderParts(message.content, attachments)}`;
-}
-
 export function renderTranscript(system: TextPart[], messages: Message[]): Rendered {
   const attachments: Rendered['attachments'] = [];
   if (system.length === 0 && messages.length === 1 && messages[0]!.role === 'user') {
-    return { prompt: renderParts(messages[0]!.content, attachments), attachments };
+    const prompt = renderParts(messages[0]!.content, attachments);
+    return { prompt, history: '', newest: prompt, attachments };
   }
-  const sections: string[] = [];
-  if (system.length > 0) sections.push(`[System]\n${system.map((s) => s.text).join('\n\n')}`);
-  for (const message of messages) sections.push(section(message, attachments));
-  return { prompt: sections.join('\n\n'), attachments };
+  const history: string[] = [];
+  const newest: string[] = [];
+  if (system.length > 0) history.push(`[System]\n${system.map((s) => s.text).join('\n\n')}`);
+  let lastAssistant = -1;
+  messages.forEach((m, i) => m.role === 'assistant' && (lastAssistant = i));
+  messages.forEach((message, i) => (i <= lastAssistant ? history : newest).push(`[${LABEL[message.role]}]\n${renderParts(message.content, attachments)}`));
+  return { prompt: [...history, ...newest].join('\n\n'), history: history.join('\n\n'), newest: newest.join('\n\n'), attachments };
 }
