@@ -70,7 +70,11 @@ function text(content: unknown): string {
 
 /** An emulated tool result as the gateway renders it for the model, if `told` ends with one. */
 function emulatedResult(told: string, tool: string): string | undefined {
-  return new RegExp(`Tool result for ${tool} \\([^)]*\\):\\n\`\`\`\\n([\\s\\S]*?)\\n\`\`\``).exec(told)?.[1];
+  return emulatedResultWithFlag(told, tool)?.text;
+}
+function emulatedResultWithFlag(told: string, tool: string): { text: string; error: boolean } | undefined {
+  const match = new RegExp(`Tool result for ${tool} \\([^)]*\\)( - the tool reported an error)?:\\n\`\`\`\\n([\\s\\S]*?)\\n\`\`\``).exec(told);
+  return match ? { text: match[2]!, error: match[1] !== undefined } : undefined;
 }
 
 /**
@@ -181,4 +185,28 @@ describe.skipIf(!AVAILABLE)('Qwen Code 0.24.4 through the gateway', () => {
       }, 120_000);
     }
   }
+
+  it('on Gemini, a relative path first: the tool refuses it, the error reaches the model, the retry with an absolute path works', async () => {
+    const name = 'qwen-relative-gemini';
+    const { home, work } = await dirs(name);
+    const content = `hello from ${name}\n`;
+    const target = path.join(work, 'hello.txt');
+    const told: Array<{ text: string; error: boolean } | undefined> = [];
+    gemini.reply = (request: GenerateRequest) => {
+      const result = emulatedResultWithFlag(request.prompt, 'write_file');
+      told.push(result);
+      if (!result) return { final: { text: renderCall('write_file', { file_path: 'hello.txt', content }) } };
+      if (/absolute/i.test(result.text)) return { final: { text: `The path must be absolute; retrying.\n\n${renderCall('write_file', { file_path: target, content })}` } };
+      return { final: { text: `Done. write_file said: ${result.text.trim()}` } };
+    };
+    const env = await qwenHome(home, 'messages', MODELS.gemini, t.gw.url, TOKEN);
+    const result = await run(QWEN, ['--auth-type', 'anthropic', '--yolo', '--output-format', 'json', 'Create hello.txt with the agreed content.'], work, { ...env, ...offline(trap.url) }, 90_000);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(await readFile(target, 'utf8')).toBe(content);
+    expect(qwenResult(result.stdout)?.result).toBe(`Done. write_file said: Successfully created and wrote to new file: ${target}.`);
+    expect(told.length).toBe(3);
+    // Qwen Code flags the refusal as an error (is_error on Anthropic), and the gateway says so to the model.
+    expect(told[1]).toEqual({ text: expect.stringContaining('File path must be absolute: hello.txt'), error: true });
+    expect(told[2]?.error).toBe(false);
+  }, 120_000);
 });
