@@ -5,7 +5,7 @@
 // `toolcall` format of docs/tool-emulation.md). Each agent must write a file with its own write tool
 // and then answer with the tool's result; the test checks the file, the answer, and that the agent
 // reached nothing but the gateway (an HTTP(S)_PROXY trap records any attempt to leave loopback).
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,8 +27,8 @@ let trap: Awaited<ReturnType<typeof proxyTrap>>;
 let t: TestGateway;
 let root: string;
 
+// The gateway and fakes start even without the CLIs: the captured requests are replayed either way.
 beforeAll(async () => {
-  if (!AVAILABLE) return;
   root = await mkdtemp(path.join(tmpdir(), 'gw-e2e-ocq-'));
   gemini = await new FakeGemini().start();
   g4f = await new FakeUpstream().start();
@@ -38,12 +38,13 @@ beforeAll(async () => {
       `auth:\n  bearer_token: ${TOKEN}\n` +
       `g4f:\n  base_url: ${g4f.url}/v1\n  models: ["${MODELS.tools}", "plain-*"]\n  text_only_models: ["plain-*"]\n` +
       `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n  endpoints:\n    gemini: ${gemini.url}\n    accounts: ${gemini.url}\n    upload: ${gemini.url}\n    google: ${gemini.url}\n` +
-      `  models: [${MODELS.gemini}]\n`,
+      `  models: [${MODELS.gemini}]\n` +
+      // The captured requests' model names (test/fixtures/clients/opencode_*, qwen-code_*).
+      `routing:\n  aliases:\n    gw-model: ${MODELS.tools}\n    "claude-*": ${MODELS.tools}\n`,
     { files: { 'gemini.json': JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS }) } },
   );
 });
 afterAll(async () => {
-  if (!AVAILABLE) return;
   await t.stop();
   await gemini.stop();
   await g4f.stop();
@@ -209,4 +210,31 @@ describe.skipIf(!AVAILABLE)('Qwen Code 0.24.4 through the gateway', () => {
     expect(told[1]).toEqual({ text: expect.stringContaining('File path must be absolute: hello.txt'), error: true });
     expect(told[2]?.error).toBe(false);
   }, 120_000);
+});
+
+describe('captured opencode and Qwen Code requests replayed through the gateway', async () => {
+  const dir = path.resolve('test/fixtures/clients');
+  const files = (await readdir(dir)).filter((f) => /^(opencode|qwen-code)_.*\.json$/.test(f));
+  it('covers both agents on all three protocols', () => {
+    expect(files.length).toBeGreaterThanOrEqual(8);
+  });
+  for (const file of files) {
+    it(file, async () => {
+      const capture = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as { path: string; headers: Record<string, string>; body: Record<string, unknown> };
+      const { 'content-length': _length, host: _host, connection: _connection, 'accept-encoding': _encoding, authorization: _auth, 'x-api-key': _key, ...headers } = capture.headers;
+      const tools = ((capture.body.tools as unknown[] | undefined) ?? []).length;
+      g4f.handler = () => ({ sse: textChunks('Replayed.', 1) });
+      const before = g4f.chats.length;
+      const res = await fetch(`${t.gw.url}${capture.path}`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(capture.body) });
+      const body = await res.text();
+      expect(res.status, body).toBe(200);
+      const end = { '/v1/chat/completions': 'data: [DONE]', '/v1/responses': 'event: response.completed', '/v1/messages': 'event: message_stop' }[capture.path];
+      expect(body).toContain(end);
+      expect(body).toContain('Replayed.');
+      const sent = g4f.chats.slice(before);
+      expect(sent.length).toBe(1);
+      expect(sent[0]!.body.model).toBe(MODELS.tools);
+      expect(((sent[0]!.body.tools as unknown[] | undefined) ?? []).length).toBe(tools);
+    });
+  }
 });
