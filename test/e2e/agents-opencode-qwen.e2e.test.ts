@@ -93,24 +93,6 @@ function expectGeminiReuse(name: string, turns: GenerateRequest[]): void {
   expect(task[1]!.prompt.length).toBeLessThan(1000);
 }
 
-/**
- * KNOWN GAP (reported): Qwen Code 0.24.4 on `--auth-type openai-responses` replays a reasoning item
- * that has no `encrypted_content` as a plain assistant message holding the summary ("Dropping
- * unreplayable reasoning signature; preserving summary text as a plain message"). The gateway's
- * reasoning items for Gemini thoughts carry none, so the replayed history no longer matches the
- * stored turn: the second turn starts a new Gemini chat with the whole conversation again. The task
- * still succeeds. When the gateway handles this, replace this with expectGeminiReuse.
- */
-function expectGeminiReuseMissed(name: string, turns: GenerateRequest[]): void {
-  const task = turns.filter((g) => !isTitleRequest(g.prompt));
-  // eslint-disable-next-line no-console
-  console.log(`${name}: prompt chars sent to Gemini per turn: ${task.map((g) => g.prompt.length).join(', ')} (reuse missed: known gap)`);
-  expect(task.length).toBe(2);
-  expect(task[1]!.metadata[0]).toBe('');
-  expect(task[1]!.prompt).toContain('# Tools');
-  expect(task[1]!.prompt).toContain('The user wants a file, so I call the write tool.');
-}
-
 /** Script the upstream behind `upstream` for one task; returns what each upstream request was. */
 function serve(upstream: Upstream, task: Task): string[] {
   const seen: string[] = [];
@@ -118,7 +100,8 @@ function serve(upstream: Upstream, task: Task): string[] {
     gemini.reply = (request: GenerateRequest) => {
       if (isTitleRequest(request.prompt)) return seen.push('title'), { final: { text: TITLE } };
       const result = emulatedResult(request.prompt, task.tool);
-      // Gemini's Pro and Thinking models answer with thoughts: the agents get them as reasoning.
+      // Gemini's Pro and Thinking models answer with thoughts: the agents get them as reasoning and
+      // replay them (Qwen Code on openai-responses only because the item has an encrypted_content).
       if (result !== undefined) return seen.push('answer'), { final: { text: task.answer(result), thoughts: 'The tool answered; I report it.' } };
       seen.push('call');
       return { final: { text: `I will write the file.\n\n${renderCall(task.tool, task.args)}`, thoughts: 'The user wants a file, so I call the write tool.' } };
@@ -200,7 +183,7 @@ describe.skipIf(!AVAILABLE)('Qwen Code 0.24.4 through the gateway', () => {
         expect(answer?.is_error).toBe(false);
         expect(answer?.result).toBe(`Done. write_file said: Successfully created and wrote to new file: ${target}.`);
         expect(seen).toEqual(['call', 'answer']);
-        if (upstream === 'gemini') (protocol === 'responses' ? expectGeminiReuseMissed : expectGeminiReuse)(name, gemini.generates.slice(generates));
+        if (upstream === 'gemini') expectGeminiReuse(name, gemini.generates.slice(generates));
         expect(trap.hosts.slice(hosts)).toEqual([]);
       }, 120_000);
     }
