@@ -5,7 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const CLIENTS = { '@anthropic-ai/claude-code': '2.1.197', '@openai/codex': '0.171.0' };
+export const CLIENTS = {
+  '@anthropic-ai/claude-code': '2.1.197',
+  '@openai/codex': '0.171.0',
+  'opencode-ai': '1.18.33',
+  '@qwen-code/qwen-code': '0.24.4',
+};
 const dir = path.resolve('.cache/e2e-clients');
 
 function installed(name, version) {
@@ -16,8 +21,9 @@ function installed(name, version) {
 const missing = Object.entries(CLIENTS).filter(([name, version]) => !installed(name, version));
 if (missing.length === 0) process.exit(0);
 mkdirSync(dir, { recursive: true });
-const specs = missing.map(([name, version]) => `${name}@${version}`);
-process.stdout.write(`e2e: installing ${specs.join(', ')} into ${dir}\n`);
+// All of them in one install: `npm install --no-save` prunes packages it was not given.
+const specs = Object.entries(CLIENTS).map(([name, version]) => `${name}@${version}`);
+process.stdout.write(`e2e: installing ${missing.map(([name, version]) => `${name}@${version}`).join(', ')} into ${dir}\n`);
 try {
   // Claude Code's postinstall links its native binary into bin/ (npm 11 runs it and warns).
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', dir, ...specs], { stdio: 'inherit' });

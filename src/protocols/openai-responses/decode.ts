@@ -20,6 +20,15 @@ import {
   string,
 } from '../validate.js';
 
+/**
+ * The `encrypted_content` of reasoning the upstream did not sign (Gemini thoughts, most g4f models).
+ * Stateless clients replay a reasoning item as reasoning only when it carries one: Qwen Code 0.24
+ * turns a reasoning item without it into an assistant message holding the summary, so the model
+ * reads its thoughts as things it said and Gemini conversation reuse no longer recognises the turn.
+ * encode.ts sets it; decoding drops it again (it is no signature).
+ */
+export const UNSIGNED_REASONING = 'gateway:unsigned-reasoning';
+
 export interface ResponsesExtras {
   previousResponseId?: string;
   /** false = do not keep this response for previous_response_id. */
@@ -140,7 +149,7 @@ function decodeInput(input: unknown, chat: ChatRequest, dropped: string[]): void
           ? item.summary.map((s) => (isObject(s) && typeof s.text === 'string' ? s.text : '')).join('\n')
           : '';
         const part: ContentPart = { type: 'thinking', text: summary };
-        if (typeof item.encrypted_content === 'string') part.signature = item.encrypted_content;
+        if (typeof item.encrypted_content === 'string' && item.encrypted_content !== UNSIGNED_REASONING) part.signature = item.encrypted_content;
         appendAssistant(chat.messages, part);
         return;
       }

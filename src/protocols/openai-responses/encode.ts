@@ -9,7 +9,7 @@ import { ids, styledCallId } from '../../core/ids.js';
 import type { ChatEvent, ChatRequest, ContentPart, FinishReason, Message, Usage } from '../../core/types.js';
 import { imageMarkdown } from '../../core/types.js';
 import { sseEvent, type ProtocolAdapter, type ResponseMeta, type StreamEncoder } from '../encoder.js';
-import type { ResponsesExtras } from './decode.js';
+import { UNSIGNED_REASONING, type ResponsesExtras } from './decode.js';
 
 type Item = Record<string, unknown> & { id: string; type: string };
 
@@ -226,7 +226,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       }
       case 'reasoning': {
         Object.assign(item, { summary: text ? [{ type: 'summary_text', text }] : [] });
-        if (open.signature) item.encrypted_content = open.signature;
+        item.encrypted_content = open.signature || UNSIGNED_REASONING;
         this.parts.push({ type: 'thinking', text, ...(open.signature ? { signature: open.signature } : {}) });
         return (
           this.emit('response.reasoning_summary_text.done', { ...at, summary_index: 0, text }) +
@@ -278,7 +278,7 @@ export function encodeResponse(result: ChatResult, shape: ResponseShape, onDone?
           id: ids.reasoning(),
           type: 'reasoning',
           summary: block.text ? [{ type: 'summary_text', text: block.text }] : [],
-          ...(block.signature ? { encrypted_content: block.signature } : {}),
+          encrypted_content: block.signature || UNSIGNED_REASONING,
         });
         parts.push({ type: 'thinking', text: block.text, ...(block.signature ? { signature: block.signature } : {}) });
         break;
