@@ -75,14 +75,16 @@ export function splitByBytes(text: string, limit: number): string[] {
       current = section;
       continue;
     }
-    // One section larger than a part: cut it by bytes (on character boundaries).
+    // One section larger than a part: cut it by bytes (on character boundaries); the last piece
+    // stays open so the next sections can join it.
     let rest = Buffer.from(section, 'utf8');
-    while (rest.length > 0) {
-      let end = Math.min(limit, rest.length);
-      while (end < rest.length && (rest[end]! & 0xc0) === 0x80) end--;
+    while (rest.length > limit) {
+      let end = limit;
+      while ((rest[end]! & 0xc0) === 0x80) end--;
       out.push(rest.subarray(0, end).toString('utf8'));
       rest = rest.subarray(end);
     }
+    current = rest.toString('utf8');
   }
   flush();
   return out;
