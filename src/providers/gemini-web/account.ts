@@ -174,6 +174,8 @@ export class Account implements RotatingAccount, SyncedAccount {
     const session = await this.ready(signal);
     await session.loadPage(signal);
     if (session.at) this.cachedAt = session.at;
+    // A page without a token of its own may be a signed-out one: the account status says (1016).
+    if (!session.pageHadToken) await session.loadStatus(signal);
   }
 
   /** Record the effect of a failure on this account's health. */

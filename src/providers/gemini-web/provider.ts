@@ -142,6 +142,7 @@ export class GeminiWebProvider implements Provider {
       if (this.egress.blockedUntil(attempt.account.egress) !== undefined) continue;
       let produced = false;
       let pageReloaded = false;
+      let rotated = false;
       let empties = 0;
       let reason = 'account';
       for (;;) {
@@ -154,16 +155,18 @@ export class GeminiWebProvider implements Provider {
           return;
         } catch (error) {
           if (produced || context.signal.aborted) throw error;
-          const failure = error instanceof GatewayError ? error : transportError(error, 'Gemini');
+          let failure = error instanceof GatewayError ? error : transportError(error, 'Gemini');
           lastError = failure;
+          if (failure instanceof GeminiError && failure.code === 'gemini_stale_page' && !pageReloaded) {
+            // HTTP 405 (stale build label) or 400 (stale token): re-read /app once and retry, unless
+            // the page shows the account signed out (then that is the failure).
+            pageReloaded = true;
+            reason = 'page';
+            const reread: unknown = await attempt.account.refreshToken(context.signal).then(() => undefined, (e: unknown) => e);
+            if (!(reread instanceof GeminiError && reread.effect !== 'none')) continue;
+            failure = lastError = reread;
+          }
           if (failure instanceof GeminiError) {
-            if (failure.code === 'gemini_stale_page' && !pageReloaded) {
-              // HTTP 405 (stale build label) or 400 (stale token): re-read /app once and retry.
-              pageReloaded = true;
-              reason = 'page';
-              await attempt.account.refreshToken(context.signal).catch(() => undefined);
-              continue;
-            }
             if (failure.geminiCode === 1050 && attempt.reuse) {
               // The stored chat used another model: start a new chat instead.
               delete attempt.reuse;
@@ -174,6 +177,16 @@ export class GeminiWebProvider implements Provider {
               empties++;
               reason = 'empty';
               continue;
+            }
+            if (failure.effect === 'expired' && !rotated && config.auto_refresh && attempt.account.rotatable()) {
+              // __Secure-1PSIDTS dies within the hour unless rotated (a laptop asleep misses the
+              // timer): rotate once, as the web app would, before giving up on the cookies.
+              rotated = true;
+              const rotation = await attempt.account.rotate();
+              if (rotation.result === 'rotated') {
+                reason = 'rotate';
+                continue;
+              }
             }
             if (failure.code === 'usage_limit') await this.restUntilQuotaResets(attempt.account, context.signal);
             attempt.account.mark(failure.effect, failure);

@@ -100,6 +100,8 @@ export class GeminiSession {
   capacity = 1;
   /** When /app was last read (the build label's age). */
   pageLoadedAt: number | undefined;
+  /** Whether the last /app read carried an access token itself (not only a cached one). */
+  pageHadToken = false;
   /** One UUID per session for the model header (GA makes one per client). */
   readonly uuid = randomUUID().toUpperCase();
   private reqid = randomInt(10_000, 99_999);
@@ -188,6 +190,7 @@ export class GeminiSession {
       if (found.hl) this.hl = found.hl;
       if (found.push) this.pushId = found.push;
       this.pageLoadedAt = Date.now();
+      this.pageHadToken = Boolean(found.at);
       if (!this.at) throw new GeminiError('upstream_unavailable', 'Gemini /app shows a signed-out visitor (no access token): the cookies expired', 'expired', { code: 'cookies_expired' });
       return;
     }
