@@ -6,7 +6,7 @@ import { authenticate } from '../http/auth.js';
 import { metrics, registry, type RequestRing } from '../metrics.js';
 import { capability, type ProviderRegistry } from '../core/provider.js';
 
-const STATES = ['ok', 'cooling', 'blocked', 'expired', 'no_cookies', 'ip_blocked'];
+const STATES = ['ok', 'cooling', 'blocked', 'expired', 'no_cookies', 'ip_blocked', 'guest'];
 
 export function registerMetricsRoutes(app: FastifyInstance, providers: ProviderRegistry, ring: RequestRing): void {
   app.get('/metrics', { config: { access: 'public' } }, async (request, reply) => {

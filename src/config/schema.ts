@@ -213,6 +213,10 @@ export const configSchema = z.strictObject({
       proxy: nonEmptyOptional,
       /** The single-account form's `/u/N` (X-Goog-AuthUser); unset = the browser's first account. */
       auth_user: authUser,
+      /** auto: an account without cookies answers as a signed-out visitor (Flash models only); off: it answers 502 no_cookies. */
+      guest: z.enum(['auto', 'off']).default('auto'),
+      /** Models a visitor without cookies may use (Google serves others as Flash-Lite: refused instead). */
+      guest_models: z.array(z.string().min(1)).default(['gemini-3.6-flash', 'gemini-3.5-flash-lite']),
       models: z.array(z.string().min(1)).default(GEMINI_MODELS),
       /**
        * Model name -> Gemini web model id, the versioned name the account lists it under (ids drift;

@@ -151,8 +151,8 @@ describe('errors', () => {
     });
   }
 
-  it('without cookies answers at once: a request that cannot succeed is not retried', async () => {
-    await gateway('', null);
+  it('without cookies (guest mode off) answers at once: a request that cannot succeed is not retried', async () => {
+    await gateway('  guest: off\n', null);
     const res = await chat('hi');
     expect(res.status).toBe(502);
     expect(JSON.parse(res.text).error.code).toBe('no_cookies');

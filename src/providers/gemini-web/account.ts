@@ -29,6 +29,8 @@ export interface AccountSettings {
   authUser?: number | undefined;
   /** Background re-read of /app and the model list (ms; 0 = never). */
   pageRefreshMs?: number;
+  /** Without cookies, answer as a signed-out visitor (`gemini.guest: auto`). */
+  guest?: boolean;
 }
 
 /** What the account tells its provider (the egress it uses is blocked; the usage window resets at). */
@@ -121,7 +123,11 @@ export class Account implements RotatingAccount, SyncedAccount {
   }
 
   updateSettings(settings: AccountSettings): void {
-    const transportChanged = JSON.stringify(settings.endpoints) !== JSON.stringify(this.settings.endpoints) || settings.proxy !== this.settings.proxy || settings.authUser !== this.settings.authUser;
+    const transportChanged =
+      JSON.stringify(settings.endpoints) !== JSON.stringify(this.settings.endpoints) ||
+      settings.proxy !== this.settings.proxy ||
+      settings.authUser !== this.settings.authUser ||
+      (this.session?.guest === true && !settings.guest);
     this.settings = settings;
     if (transportChanged) this.dropSession();
   }
@@ -130,11 +136,21 @@ export class Account implements RotatingAccount, SyncedAccount {
   usable(now = Date.now()): boolean {
     if (this.state === 'cooling' || this.state === 'blocked') {
       if (this.until !== undefined && now >= this.until) {
-        this.state = 'ok';
+        this.state = this.cookies ? 'ok' : 'no_cookies';
         this.until = undefined;
       }
     }
-    return this.state === 'ok';
+    return this.state === 'ok' || this.isGuest;
+  }
+
+  /** What operators see: `guest` for an account answering as a visitor. */
+  get displayState(): string {
+    return this.isGuest ? 'guest' : this.state;
+  }
+
+  /** No cookies and guest mode on: requests go out as a signed-out visitor (Flash models only). */
+  get isGuest(): boolean {
+    return this.state === 'no_cookies' && !this.cookies && this.settings.guest === true;
   }
 
   /** The initialized session (single flight; a failed init is forgotten so the next call retries). */
@@ -142,7 +158,7 @@ export class Account implements RotatingAccount, SyncedAccount {
     await this.loading;
     for (;;) {
       if (this.session) return this.session;
-      if (!this.cookies) throw new GeminiError('upstream_unavailable', `Gemini account ${this.name} has no cookies`, 'none', { code: 'no_cookies' });
+      if (!this.cookies && !this.isGuest) throw new GeminiError('upstream_unavailable', `Gemini account ${this.name} has no cookies`, 'none', { code: 'no_cookies' });
       this.starting ??= this.start(this.cookies, signal).finally(() => {
         this.starting = undefined;
       });
@@ -151,8 +167,8 @@ export class Account implements RotatingAccount, SyncedAccount {
     }
   }
 
-  /** A session on `set`; undefined when the cookies were replaced while it started (start again). */
-  private async start(set: CookieSet, signal?: AbortSignal): Promise<GeminiSession | undefined> {
+  /** A session on `set` (none: a guest's); undefined when the cookies were replaced while it started (start again). */
+  private async start(set: CookieSet | undefined, signal?: AbortSignal): Promise<GeminiSession | undefined> {
     const session = this.newSession(set);
     try {
       await session.init(signal);
@@ -291,7 +307,7 @@ export class Account implements RotatingAccount, SyncedAccount {
     this.usable();
     return {
       name: this.name,
-      state: this.state,
+      state: this.displayState,
       until: this.until ? new Date(this.until).toISOString() : null,
       has_psid: Boolean(this.cookies?.cookies[PSID]),
       has_psidts: Boolean(this.cookies?.cookies[PSIDTS]),
@@ -318,6 +334,8 @@ export class Account implements RotatingAccount, SyncedAccount {
   }
 
   private useCookies(set: CookieSet): void {
+    // A guest session must not carry on once there are cookies.
+    if (this.session?.guest) this.dropSession();
     this.cookies = set;
     this.secrets.set(`gemini:${this.name}`, Object.values(set.cookies));
     if (this.state === 'no_cookies' || this.state === 'expired') {
@@ -326,10 +344,11 @@ export class Account implements RotatingAccount, SyncedAccount {
     }
   }
 
-  private newSession(set: CookieSet): GeminiSession {
+  private newSession(set: CookieSet | undefined): GeminiSession {
     return new GeminiSession({
       endpoints: this.settings.endpoints,
-      cookies: set.cookies,
+      cookies: set?.cookies ?? {},
+      guest: set === undefined,
       proxy: this.settings.proxy,
       language: this.settings.language,
       connectTimeoutMs: this.settings.connectTimeoutMs,

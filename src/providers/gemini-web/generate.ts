@@ -48,6 +48,8 @@ export async function* generateTurn(turn: TurnContext, request: ChatRequest, con
   if (!rendered.prompt.trim() && rendered.attachments.length === 0) throw new GatewayError('invalid_request', 'Nothing to send: the conversation has no new message', { code: 'empty_prompt' });
   const plan = planPrompt(rendered, config);
   const model = resolveModel(context.upstreamModel, config, session.models);
+  const guest = attempt.account.isGuest;
+  if (guest) refuseForGuest(model.name, context.upstreamModel, rendered.attachments.length > 0, config);
   const headers = modelHeaders(session, model, config);
   let metadata = reuse?.stored.metadata;
   let turns = reuse?.stored.turns ?? 0;
@@ -74,10 +76,20 @@ export async function* generateTurn(turn: TurnContext, request: ChatRequest, con
   context.log.debug({ provider: 'gemini', account: attempt.account.name, reuse: Boolean(reuse), prompt_bytes: Buffer.byteLength(plan.inline), files: files.length, history_parts: plan.parts?.length ?? 0 }, 'gemini request');
 
   const answer = yield* streamAnswer(turn, session, params, context, attempt.account.name, model);
-  if (config.conversations.reuse) {
+  // A guest's chat id cannot be reused (Google answers 1096): its conversations resend the transcript.
+  if (config.conversations.reuse && !guest) {
     const assistant: Message = { role: 'assistant', content: [{ type: 'text', text: answer.text }] };
     await turn.conversations.set(turnKey(request, context.upstreamModel, assistant), { account: attempt.account.name, model: context.upstreamModel, metadata: answer.metadata, turns: turns + 1 });
   }
+}
+
+/** What a visitor without cookies cannot have, said with how to add cookies (never served by Flash-Lite instead). */
+function refuseForGuest(name: string, requested: string, attachments: boolean, config: GeminiConfig): void {
+  const how = 'Add your Google cookies: POST /admin/cookies, the console (/admin/, Accounts), or the cookie-sync extension (docs/gemini.md).';
+  if (!config.guest_models.includes(name)) {
+    throw new GatewayError('invalid_request', `\`${requested}\` needs a signed-in Google account: without cookies Gemini answers only ${config.guest_models.join(', ')} (as a guest). ${how}`, { code: 'model_needs_cookies', param: 'model' });
+  }
+  if (attachments) throw new GatewayError('invalid_request', `Images and files need a signed-in Google account (Gemini refuses them for guests). ${how}`, { code: 'attachments_need_cookies' });
 }
 
 /** Frames -> events. Returns the answer text and the conversation metadata for the next turn. */

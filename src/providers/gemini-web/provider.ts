@@ -36,6 +36,7 @@ function accountSettings(config: GeminiConfig, proxy: string | undefined, authUs
     cooldownMs: { usageLimit: config.cooldown.usage_limit * 1000, blocked: config.cooldown.blocked * 1000 },
     authUser,
     pageRefreshMs: config.page_refresh_interval * 1000,
+    guest: config.guest === 'auto',
   };
 }
 
@@ -272,14 +273,16 @@ export class GeminiWebProvider implements Provider {
 
   /** The conversation's own account first (reuse), then the healthy others round-robin. */
   private async plan(request: ChatRequest, model: string): Promise<Attempt[]> {
-    const healthy = this.order.filter((a) => a.usable() && this.egress.blockedUntil(a.egress) === undefined);
+    const usable = this.order.filter((a) => a.usable() && this.egress.blockedUntil(a.egress) === undefined);
+    // Signed-in accounts first; accounts answering as a guest only when none is left.
+    const healthy = [...usable.filter((a) => !a.isGuest), ...usable.filter((a) => a.isGuest)];
     if (healthy.length === 0) return [];
     if (this.config.conversations.reuse && request.messages.length > 1) {
       for (const { key, length } of prefixKeys(request, model)) {
         const stored = await this.conversations.get(key);
         if (!stored) continue;
         const account = this.accounts.get(stored.account);
-        if (account?.usable()) return [{ account, reuse: { stored, length } }, ...healthy.filter((a) => a !== account).map((a) => ({ account: a }))];
+        if (account?.usable() && !account.isGuest) return [{ account, reuse: { stored, length } }, ...healthy.filter((a) => a !== account).map((a) => ({ account: a }))];
         break;
       }
     }
@@ -305,7 +308,7 @@ export class GeminiWebProvider implements Provider {
   health(): ProviderHealth {
     const states = this.order.map((a) => {
       const blocked = this.egress.blockedUntil(a.egress) !== undefined;
-      return { name: a.name, state: blocked ? 'ip_blocked' : a.state, usable: a.usable() && !blocked };
+      return { name: a.name, state: blocked ? 'ip_blocked' : a.displayState, usable: a.usable() && !blocked };
     });
     const usable = states.some((s) => s.usable);
     const blocks = this.egress.list();

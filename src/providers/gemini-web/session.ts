@@ -28,6 +28,8 @@ export interface SessionOptions {
   cachedAt?: string | undefined;
   /** The browser's N-th signed-in account (`/u/N`, X-Goog-AuthUser). */
   authUser?: number | undefined;
+  /** A visitor without cookies: no access token, no account status (Google serves some Flash models). */
+  guest?: boolean;
 }
 
 export interface DiscoveredModel {
@@ -142,7 +144,12 @@ export class GeminiSession {
   async init(signal?: AbortSignal): Promise<void> {
     await this.preflight(signal);
     await this.loadPage(signal);
-    await this.loadStatus(signal);
+    // A guest's status is 1016 (signed out) by definition: nothing to learn there.
+    if (!this.guest) await this.loadStatus(signal);
+  }
+
+  get guest(): boolean {
+    return this.options.guest === true;
   }
 
   /** GET google.com: its cookies keep /app from answering 502. */
@@ -191,7 +198,7 @@ export class GeminiSession {
       if (found.push) this.pushId = found.push;
       this.pageLoadedAt = Date.now();
       this.pageHadToken = Boolean(found.at);
-      if (!this.at) throw new GeminiError('upstream_unavailable', 'Gemini /app shows a signed-out visitor (no access token): the cookies expired', 'expired', { code: 'cookies_expired' });
+      if (!this.at && !this.guest) throw new GeminiError('upstream_unavailable', 'Gemini /app shows a signed-out visitor (no access token): the cookies expired', 'expired', { code: 'cookies_expired' });
       return;
     }
     throw new GeminiError('upstream_unavailable', 'Gemini /app redirected too many times', 'expired', { code: 'cookies_expired' });
