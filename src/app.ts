@@ -18,6 +18,7 @@ import { registerChatRoutes } from './protocols/openai-chat/route.js';
 import { registerResponsesRoutes } from './protocols/openai-responses/route.js';
 import type { ProviderRegistry } from './core/provider.js';
 import { ConfiguredProviders } from './providers/registry.js';
+import { WebhookAlerts } from './net/webhook-alerts.js';
 import type { SecretRegistry } from './secrets.js';
 import { registerCookieRoutes } from './admin/cookie-routes.js';
 import { registerImageRoutes } from './http/image-routes.js';
@@ -49,7 +50,8 @@ export interface GatewayServices {
 export async function buildApp(services: GatewayServices): Promise<FastifyInstance> {
   const { store, logs } = services;
   const state = services.state ?? SharedState.memory();
-  const providers = services.providers ?? new ConfiguredProviders(store, { log: logs.module('providers'), state, ...(services.secrets ? { secrets: services.secrets } : {}) });
+  const alerts = new WebhookAlerts(() => store.current().config.alerts.webhook_url, logs.module('alerts'));
+  const providers = services.providers ?? new ConfiguredProviders(store, { log: logs.module('providers'), state, alerts, ...(services.secrets ? { secrets: services.secrets } : {}) });
   const startup = store.current().config;
 
   const app = Fastify({

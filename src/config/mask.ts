@@ -13,12 +13,14 @@ export function maskedConfig(config: GatewayConfig): unknown {
   auth.tokens = config.auth.tokens.map((t) => (typeof t === 'string' ? mask(t) : { name: t.name, token: mask(t.token) }));
   for (const kind of KINDS) kind.mask(copy, maskUrlPassword);
   copy.state.redis_url = maskUrlPassword(copy.state.redis_url);
+  // A webhook URL's path is often its secret (chat bot tokens): show the origin only.
+  if (copy.alerts.webhook_url) (copy.alerts as Record<string, unknown>).webhook_url = `${new URL(copy.alerts.webhook_url).origin}/****`;
   return copy;
 }
 
 /** Every secret value in a config, for the log scrubber. */
 export function configSecrets(config: GatewayConfig): string[] {
-  const out: Array<string | undefined> = [config.auth.bearer_token, config.auth.admin_token];
+  const out: Array<string | undefined> = [config.auth.bearer_token, config.auth.admin_token, config.alerts.webhook_url];
   for (const t of config.auth.tokens) out.push(typeof t === 'string' ? t : t.token);
   for (const kind of KINDS) out.push(...kind.secrets(config));
   const urls = [config.state.redis_url, ...KINDS.flatMap((kind) => kind.urls(config))];

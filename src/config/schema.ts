@@ -355,6 +355,12 @@ export const configSchema = z.strictObject({
       key_prefix: z.string().min(1).default('gemini-gateway:'),
     })
     .prefault({}),
+  alerts: z
+    .strictObject({
+      /** POST a JSON alert here when a Gemini account turns expired, blocked or recovers; null = off. */
+      webhook_url: z.url().nullish().transform((v) => v ?? undefined),
+    })
+    .prefault({}),
   routing: z
     .strictObject({
       /** Requested name (glob) -> model to use instead, e.g. `claude-sonnet-*: gemini-3-pro`. */

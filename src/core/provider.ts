@@ -100,6 +100,20 @@ export interface Provider {
   readonly doctor?: Diagnosable;
 }
 
+/** An account changed state in a way an operator wants to hear about (expired, blocked, recovered). */
+export interface AccountAlert {
+  provider: string;
+  account: string;
+  state: string;
+  previous: string;
+  reason: string;
+  at: string;
+}
+
+export interface AlertSink {
+  accountState(alert: AccountAlert): void;
+}
+
 /** The set of live providers. Rebuilt or updated by the owner when the config changes. */
 export interface ProviderRegistry {
   list(): readonly Provider[];

@@ -4,7 +4,7 @@
 // Adding an upstream kind = one `kind.ts` next to its provider and one line in KINDS.
 
 import type { GatewayConfig } from '../config/schema.js';
-import type { Provider, ProviderLog } from '../core/provider.js';
+import type { AlertSink, Provider, ProviderLog } from '../core/provider.js';
 import type { SecretRegistry } from '../secrets.js';
 import type { SharedState } from '../state/shared-state.js';
 import { geminiWebKind } from './gemini-web/kind.js';
@@ -21,6 +21,8 @@ export interface ProviderDeps {
   secrets: SecretRegistry;
   log: ProviderLog;
   state: SharedState;
+  /** Where account state changes go (`alerts.webhook_url`); none in one-shot uses (doctor). */
+  alerts?: AlertSink;
 }
 
 /** One configured, enabled upstream. */

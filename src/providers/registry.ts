@@ -5,7 +5,7 @@
 
 import type { GatewayConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
-import type { Provider, ProviderLog, ProviderRegistry } from '../core/provider.js';
+import type { AlertSink, Provider, ProviderLog, ProviderRegistry } from '../core/provider.js';
 import { SecretRegistry } from '../secrets.js';
 import { SharedState } from '../state/shared-state.js';
 import { upstreams, type ProviderDeps } from './catalog.js';
@@ -17,6 +17,7 @@ export interface RegistryDeps {
   log?: ProviderLog;
   /** Conversations and account state shared between replicas (in memory by default). */
   state?: SharedState;
+  alerts?: AlertSink;
 }
 
 export class ConfiguredProviders implements ProviderRegistry {
@@ -27,7 +28,7 @@ export class ConfiguredProviders implements ProviderRegistry {
   ready: Promise<void> = Promise.resolve();
 
   constructor(store: ConfigStore, deps: RegistryDeps = {}) {
-    this.deps = { secrets: deps.secrets ?? new SecretRegistry(), log: deps.log ?? SILENT, state: deps.state ?? SharedState.memory() };
+    this.deps = { secrets: deps.secrets ?? new SecretRegistry(), log: deps.log ?? SILENT, state: deps.state ?? SharedState.memory(), ...(deps.alerts ? { alerts: deps.alerts } : {}) };
     this.apply(store.current().config);
     store.onChange((next) => this.apply(next.config));
   }

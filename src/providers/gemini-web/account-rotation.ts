@@ -1,6 +1,9 @@
-// Cookie rotation of one account: __Secure-1PSIDTS renewed through RotateCookies on a timer (one
-// replica per interval when replicas share Redis), persisted and published; a rotation that gave
-// no new value is reported, not hidden; one that says the cookies expired marks the account.
+// Cookie rotation of one account: __Secure-1PSIDTS renewed through RotateCookies (one replica per
+// interval when replicas share Redis), persisted and published. Scheduled as the newest peers do:
+// the first rotation shortly after start, then at the interval Google asks for (`identity.hfcr`)
+// or `refresh_interval`, never under a minute, with jitter. A rotation that gave no new value is
+// reported (how a device-bound Chrome session fails), not hidden; one that says the cookies
+// expired marks the account.
 
 import { metrics } from '../../metrics.js';
 import type { ProviderLog } from '../../core/provider.js';
@@ -9,15 +12,24 @@ import { PSIDTS, type CookieSet } from './cookie-file.js';
 import { GeminiError, type AccountEffect } from './errors.js';
 import type { GeminiSession } from './session.js';
 
+const DEVICE_BOUND_HINT = 're-export the cookies from Firefox, or use the cookie-sync extension';
+
 export interface RotationRecord {
   at: string;
   result: 'rotated' | 'no_new_psidts' | 'error';
   error?: string;
 }
 
+/** First rotation after start, and the jitter around every rotation time. */
+const FIRST_ROTATION_MS = 15_000;
+const JITTER_MS = 15_000;
+const MIN_INTERVAL_MS = 60_000;
+
 /** What rotation needs of its account. */
 export interface RotatingAccount {
   readonly name: string;
+  /** No new PSIDTS from a rotation: the session is bound to the browser (DBSC). */
+  deviceBound: boolean;
   cookieSet(): CookieSet | undefined;
   ready(): Promise<GeminiSession>;
   /** Save, use and publish new cookies. */
@@ -31,6 +43,10 @@ export class CookieRotation {
   last: RotationRecord | undefined;
   nextAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private intervalMs = 600_000;
+  private enabled = false;
+  /** The interval Google asked for in its last RotateCookies answer. */
+  private askedMs: number | undefined;
 
   constructor(
     private readonly account: RotatingAccount,
@@ -42,6 +58,8 @@ export class CookieRotation {
   async rotate(): Promise<RotationRecord> {
     const record = await this.rotateOnce();
     metrics.rotations.inc({ result: record.result });
+    // Whoever asked (timer, admin, expiry), the next one is an interval from now.
+    if (this.enabled) this.plan(Math.max(MIN_INTERVAL_MS, this.askedMs ?? this.intervalMs));
     return record;
   }
 
@@ -51,22 +69,36 @@ export class CookieRotation {
     return this.rotate();
   }
 
-  /** Rotate every `intervalMs` while enabled; errors are recorded and retried next time. */
+  /** Rotate shortly after start, then every interval while enabled; errors are recorded and retried next time. */
   schedule(enabled: boolean, intervalMs: number): void {
-    this.stop();
-    if (!enabled) return;
-    this.nextAt = Date.now() + intervalMs;
-    this.timer = setInterval(() => {
-      this.nextAt = Date.now() + intervalMs;
-      if (this.account.rotatable()) void this.scheduled(intervalMs);
-    }, intervalMs);
-    this.timer.unref();
+    const first = !this.enabled;
+    this.intervalMs = Math.max(MIN_INTERVAL_MS, intervalMs);
+    this.enabled = enabled;
+    if (!enabled) return this.stop();
+    // A reload keeps the time already planned unless the interval got shorter than what is left.
+    if (first || this.nextAt === undefined || this.nextAt - Date.now() > this.intervalMs + JITTER_MS) this.plan(first ? FIRST_ROTATION_MS : this.intervalMs);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.nextAt = undefined;
+    this.enabled = false;
+  }
+
+  private plan(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    const wait = Math.max(1000, delayMs + Math.round((Math.random() * 2 - 1) * (delayMs === FIRST_ROTATION_MS ? 5000 : JITTER_MS)));
+    this.nextAt = Date.now() + wait;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.account.rotatable()) return this.plan(this.intervalMs);
+      void this.scheduled(this.intervalMs).then((record) => {
+        // Another replica rotated this interval: plan the next one ourselves.
+        if (!record && this.enabled) this.plan(this.intervalMs);
+      });
+    }, wait);
+    this.timer.unref();
   }
 
   private async rotateOnce(): Promise<RotationRecord> {
@@ -75,11 +107,14 @@ export class CookieRotation {
     try {
       const session = await this.account.ready();
       const fresh = await session.rotate();
+      if (session.rotationIntervalS) this.askedMs = session.rotationIntervalS * 1000;
       if (!fresh) {
         this.last = { at, result: 'no_new_psidts' };
-        this.log.warn({ account: name }, 'gemini cookie rotation returned no new __Secure-1PSIDTS');
+        this.account.deviceBound = true;
+        this.log.warn({ account: name, hint: DEVICE_BOUND_HINT }, 'gemini cookie rotation returned no new __Secure-1PSIDTS: the session is bound to the browser');
         return this.last;
       }
+      this.account.deviceBound = false;
       // Every cookie the answers set (SIDCC family included) is kept and persisted, not only PSIDTS.
       await this.account.install({ cookies: { ...this.account.cookieSet()!.cookies, ...Object.fromEntries(session.jar), [PSIDTS]: fresh }, updatedAt: at });
       this.last = { at, result: 'rotated' };

@@ -17,6 +17,8 @@ import { GeminiSession, type Endpoints } from './session.js';
 
 export type { RotationRecord } from './account-rotation.js';
 
+export const DEVICE_BOUND = 'bound to the browser: re-export from Firefox or use the cookie-sync extension (docs/gemini.md, "Cookies that last")';
+
 export type AccountState = 'ok' | 'cooling' | 'blocked' | 'expired' | 'no_cookies';
 
 export interface AccountSettings {
@@ -36,6 +38,7 @@ export interface AccountSettings {
 /** What the account tells its provider (the egress it uses is blocked; the usage window resets at). */
 export interface AccountEvents {
   ipBlocked(account: Account): void;
+  stateChanged?(account: Account, previous: AccountState, next: AccountState, reason: string): void;
 }
 
 export class Account implements RotatingAccount, SyncedAccount {
@@ -46,6 +49,11 @@ export class Account implements RotatingAccount, SyncedAccount {
   state: AccountState = 'no_cookies';
   until: number | undefined;
   lastError: string | undefined;
+  /**
+   * The last rotation gave no new __Secure-1PSIDTS: how a session Chrome bound to the device (DBSC)
+   * fails; it dies within hours whatever the gateway does.
+   */
+  deviceBound = false;
   /** The model Google last said it served this account (`[39]`/`[42]` of an answer). */
   lastServed: { id?: string; name?: string; at: string } | undefined;
   /** When the next usage-limit rest ends, if Google said (quota reset time); used once. */
@@ -136,11 +144,19 @@ export class Account implements RotatingAccount, SyncedAccount {
   usable(now = Date.now()): boolean {
     if (this.state === 'cooling' || this.state === 'blocked') {
       if (this.until !== undefined && now >= this.until) {
-        this.state = this.cookies ? 'ok' : 'no_cookies';
+        this.setState(this.cookies ? 'ok' : 'no_cookies', 'the rest is over');
         this.until = undefined;
       }
     }
     return this.state === 'ok' || this.isGuest;
+  }
+
+  /** What the operator should do about this account, when there is something. */
+  hint(): string | null {
+    if (this.deviceBound) return DEVICE_BOUND;
+    if (this.isGuest) return 'answering as a guest (Flash models only): add cookies to use every model';
+    if (this.state === 'expired') return 'cookies expired: paste new ones (POST /admin/cookies, the console, or the cookie-sync extension)';
+    return null;
   }
 
   /** What operators see: `guest` for an account answering as a visitor. */
@@ -205,11 +221,11 @@ export class Account implements RotatingAccount, SyncedAccount {
     }
     this.dropSession();
     if (effect === 'expired') {
-      this.state = 'expired';
       this.until = undefined;
+      this.setState('expired', error.message);
     } else {
-      this.state = effect;
       this.until = effect === 'cooling' && this.restUntil !== undefined ? this.restUntil : Date.now() + (effect === 'cooling' ? this.settings.cooldownMs.usageLimit : this.settings.cooldownMs.blocked);
+      this.setState(effect, error.message);
       this.restUntil = undefined;
       void this.shared.rest(this.name, effect, this.until);
     }
@@ -298,8 +314,16 @@ export class Account implements RotatingAccount, SyncedAccount {
   }
 
   rest(state: 'cooling' | 'blocked', until: number): void {
-    this.state = state;
     this.until = until;
+    this.setState(state, 'seen by another replica');
+  }
+
+  /** Change state, telling the provider (alerts) when it really changes. */
+  private setState(next: AccountState, reason: string): void {
+    const previous = this.state;
+    if (previous === next) return;
+    this.state = next;
+    this.events?.stateChanged?.(this, previous, next, reason);
   }
 
   /** Status for operators: states and times, cookie values masked. */
@@ -323,6 +347,8 @@ export class Account implements RotatingAccount, SyncedAccount {
       build_label: this.session?.bl ?? null,
       page_loaded_at: this.session?.pageLoadedAt ? new Date(this.session.pageLoadedAt).toISOString() : null,
       last_served_model: this.lastServed?.name ?? this.lastServed?.id ?? null,
+      device_bound: this.deviceBound,
+      hint: this.hint(),
     };
   }
 
@@ -339,8 +365,8 @@ export class Account implements RotatingAccount, SyncedAccount {
     this.cookies = set;
     this.secrets.set(`gemini:${this.name}`, Object.values(set.cookies));
     if (this.state === 'no_cookies' || this.state === 'expired') {
-      this.state = 'ok';
       this.until = undefined;
+      this.setState('ok', 'new cookies');
     }
   }
 

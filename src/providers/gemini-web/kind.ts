@@ -21,7 +21,7 @@ export const geminiWebKind: ProviderKind = {
         // Gemini fails over between its accounts itself; one more try covers its transient 1013s.
         retry: { enabled: true, maxRetries: 1 },
         key: 'gemini',
-        create: ({ secrets, log, state }) => new GeminiWebProvider(secrets, log, state.store<StoredConversation>('conversations', 2000, 3_600_000), state.accounts),
+        create: ({ secrets, log, state, alerts }) => new GeminiWebProvider(secrets, log, state.store<StoredConversation>('conversations', 2000, 3_600_000), state.accounts, alerts),
         update: (provider) => (provider instanceof GeminiWebProvider ? provider.apply(section, fetching) : Promise.resolve()),
       },
     ];

@@ -7,7 +7,7 @@
 
 import type { GatewayConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/gateway-error.js';
-import type { CookieAccounts, Diagnosable, ImageLinks as ImageLinkCapability, Provider, ProviderCallContext, ProviderHealth, ProviderLog } from '../../core/provider.js';
+import type { AlertSink, CookieAccounts, Diagnosable, ImageLinks as ImageLinkCapability, Provider, ProviderCallContext, ProviderHealth, ProviderLog } from '../../core/provider.js';
 import type { ChatEvent, ChatRequest, ModelInfo } from '../../core/types.js';
 import { transportError } from '../../net/transport-errors.js';
 import type { SecretRegistry } from '../../secrets.js';
@@ -67,8 +67,13 @@ export class GeminiWebProvider implements Provider {
     /** Finished turns by key, in memory or shared between replicas. */
     readonly conversations: TtlStore<StoredConversation> = new MemoryTtlStore(2000, 3_600_000),
     private readonly shared: AccountCoordinator = SOLO,
+    private readonly alerts?: AlertSink,
   ) {
     this.egress = new EgressBlocks(shared === SOLO ? undefined : shared);
+  }
+
+  private alert(account: string, previous: string, state: string, reason: string): void {
+    this.alerts?.accountState({ provider: this.id, account, previous, state, reason, at: new Date().toISOString() });
   }
 
   private readonly events: AccountEvents = {
@@ -76,7 +81,13 @@ export class GeminiWebProvider implements Provider {
       const until = Date.now() + this.config.cooldown.ip_block * 1000;
       this.egress.block(account.egress, until);
       metrics.ipBlocks.inc();
+      this.alert(account.name, account.displayState, 'ip_blocked', `Google is blocking ${account.egress} until ${new Date(until).toISOString()}`);
       this.log.warn({ account: account.name, egress: account.egress, until: new Date(until).toISOString() }, 'google is blocking this IP: its accounts rest until the block lifts');
+    },
+    stateChanged: (account, previous, next, reason) => {
+      // Usage-limit rests are routine; expiry, blocks and recoveries are what an operator acts on.
+      const recovered = next === 'ok' && (previous === 'expired' || previous === 'blocked');
+      if (next === 'expired' || next === 'blocked' || recovered) this.alert(account.name, previous, next, reason);
     },
   };
 
