@@ -180,6 +180,14 @@ describe.skipIf(!AVAILABLE)('cookie-sync extension in chromium', () => {
     const shown = (await options.textContent('body')) ?? '';
     for (const secret of [PSID, NEW_PSIDTS, SAPISID, ADMIN]) expect(shown).not.toContain(secret);
   });
+
+  it('re-sends unchanged cookies when the alarm fires (what the every-N-minutes alarm runs)', async () => {
+    // The alarm cannot be fired early; its listener calls run('alarm'), so call that.
+    const verdict = await worker.evaluate(() => (globalThis as unknown as { run(trigger: string): Promise<{ ok: boolean; trigger: string; message: string }> }).run('alarm'));
+    expect(verdict).toMatchObject({ ok: true, trigger: 'alarm' });
+    expect(t.logs.text.split('gemini cookies replaced').length - 1).toBe(3);
+    await expect.poll(() => options.textContent('#verdict')).toContain('· alarm');
+  });
 });
 
 describe('npm run pack:extension', () => {
