@@ -2,14 +2,15 @@
 // token page, the batchexecute router (otAQ7b, ESY5D, MaZiqc, hNvQHb), StreamGenerate with
 // length-framed cumulative snapshots and in-band errors, RotateCookies and upload. One loopback
 // listener serves all four hosts (the client's endpoints are configurable). Test code only.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export const PSID = 'g.a000FakePsidValue0123456789abcdefghijklmnopqrstuvwxyz';
 export const PSIDTS = 'sidts-FakePsidtsValue0123456789abcdefghij';
 export const TOKEN = 'AJpMio_FakeAccessToken:1764201600000';
-const BUILD = 'boq_assistant-bard-web-server_20260401.00_p0';
+/** The build label (`bl`, page global cfb2h) the fake starts with. */
+export const BUILD = 'boq_assistant-bard-web-server_20260401.00_p0';
 const SESSION = '-4923853929101234567';
 
 export const MODEL_IDS = { pro: '9d8ca3786ebdfbea', flash: 'fbb127bbb056c959', thinking: '5bf011840784117a' };
@@ -55,6 +56,10 @@ export interface GenerateRequest {
   temporary: boolean;
   psid: string;
   inner: unknown[];
+  /** `/u/<N>` path prefix, else the `x-goog-authuser` header, else null. */
+  authUser: string | null;
+  /** The `authorization` header (SAPISIDHASH …), null when absent. */
+  authorization: string | null;
 }
 
 interface Chat {
@@ -66,6 +71,9 @@ function frame(value: unknown): string {
   const json = JSON.stringify(value);
   return `${json.length + 2}\n${json}\n`;
 }
+
+/** The 400 body Google sends for a wrong access token (the client should reload /app and retry once). */
+export const XSRF_BODY = ")]}'\n\n[[\"er\",null,{\"reason\":\"xsrf\"}]]";
 
 const wrb = (inner: unknown) => [['wrb.fr', null, JSON.stringify(inner)]];
 const hex = (n: number) => randomBytes(n).toString('hex').slice(0, n);
@@ -102,6 +110,10 @@ export class FakeGemini {
   /** Stored turns readable with hNvQHb, also for streams that ended without a final snapshot. */
   storeAborted: { afterPolls: number } | null = null;
   reply: (request: GenerateRequest, index: number) => Reply = () => ({ final: { text: 'Hello from fake Gemini' } });
+  /** The current build label: /app serves it as cfb2h; StreamGenerate/batchexecute with another `bl` get 405. */
+  build = BUILD;
+  /** When true, StreamGenerate and batchexecute from a jar with SAPISID (or __Secure-1PAPISID) need a valid SAPISIDHASH, else 401. */
+  requireSapisidHash = false;
 
   readonly generates: GenerateRequest[] = [];
   readonly rpcs: string[] = [];
@@ -110,8 +122,37 @@ export class FakeGemini {
   rotations = 0;
   preflights = 0;
   appLoads = 0;
+  /** Every request the fake received, on any endpoint (blocked ones included). */
+  requestsServed = 0;
+  /** Requests answered with the IP-block 302/429. */
+  blockedAnswers = 0;
+  /** Per request to /app, batchexecute and StreamGenerate: the `/u/<N>` or `x-goog-authuser` value, null when absent. */
+  readonly authUsers: Array<string | null> = [];
   private polls = 0;
+  private builds = 0;
+  private blockState: { after: number; mode: 302 | 429; from: number } | null = null;
   private server!: Server;
+
+  /** IP block: once `after` more requests have been served (0 = at once), every endpoint answers 302 to /sorry (or 429) until liftBlock(). */
+  get block(): { after: number; mode: 302 | 429 } | null {
+    return this.blockState ? { after: this.blockState.after, mode: this.blockState.mode } : null;
+  }
+
+  set block(value: { after: number; mode: 302 | 429 } | null) {
+    this.blockState = value ? { after: value.after, mode: value.mode, from: this.requestsServed } : null;
+  }
+
+  liftBlock(): void {
+    this.blockState = null;
+  }
+
+  /** A frontend rollout: a new build label (`boq_gemini-web-uiserver_<YYYYMMDD>.<NN>_p0`); requests with the old `bl` now get 405. */
+  rotateBuild(): string {
+    this.builds++;
+    const day = new Date(Date.UTC(2026, 9, 1) + (this.builds - 1) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+    this.build = `boq_gemini-web-uiserver_${day}.${String(this.builds % 100).padStart(2, '0')}_p0`;
+    return this.build;
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.route(req, res).catch(() => res.destroy()));
@@ -152,7 +193,16 @@ export class FakeGemini {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
-    const path = url.pathname;
+    const served = this.requestsServed++;
+    if (this.blockState && served - this.blockState.from >= this.blockState.after) return this.blocked(req, res, url);
+    // Multi-login browsers address the N-th account as /u/<N>/… (only the Gemini pages and RPCs).
+    const prefixed = /^\/u\/(\d+)(?=\/)/.exec(url.pathname);
+    const unprefixed = prefixed ? url.pathname.slice(prefixed[0].length) : url.pathname;
+    const gemini = unprefixed === '/app' || unprefixed === '/_/BardChatUi/data/batchexecute' || unprefixed.endsWith('/StreamGenerate');
+    const path = gemini ? unprefixed : url.pathname;
+    const header = req.headers['x-goog-authuser'];
+    const authUser = prefixed?.[1] ?? (typeof header === 'string' ? header : null);
+    if (gemini) this.authUsers.push(authUser);
     if (req.method === 'GET' && path === '/') {
       this.preflights++;
       res.writeHead(200, { 'set-cookie': 'NID=511=fakeNidCookie; Domain=.google.com; Path=/; Secure; HttpOnly', 'content-type': 'text/html' });
@@ -160,7 +210,7 @@ export class FakeGemini {
     }
     if (req.method === 'GET' && path === '/app') return this.app(req, res);
     if (path === '/_/BardChatUi/data/batchexecute') return this.batch(req, res, url);
-    if (path.endsWith('/StreamGenerate')) return this.generate(req, res);
+    if (path.endsWith('/StreamGenerate')) return this.generate(req, res, url, authUser);
     if (path === '/RotateCookies') return this.rotate(req, res);
     if (path === '/upload') return this.upload(req, res);
     if (path.startsWith('/img/')) {
@@ -171,12 +221,43 @@ export class FakeGemini {
     res.writeHead(404).end();
   }
 
+  private blocked(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    req.resume();
+    this.blockedAnswers++;
+    if (this.blockState!.mode === 429) {
+      res.writeHead(429, { 'content-type': 'text/html; charset=UTF-8' });
+      return void res.end('<html><head><title>Sorry...</title></head><body><h1>Sorry...</h1><p>We\'re sorry... but your computer or network may be sending automated queries. Our systems have detected unusual traffic from your computer network.</p></body></html>');
+    }
+    const host = url.pathname === '/' ? 'www.google.com' : /Rotate/.test(url.pathname) ? 'accounts.google.com' : url.pathname.startsWith('/upload') ? 'content-push.googleapis.com' : /\/(img|gg-dl|rd-gg-dl)\//.test(url.pathname) ? 'lh3.googleusercontent.com' : 'gemini.google.com';
+    const next = encodeURIComponent(`https://${host}${url.pathname}${url.search}`);
+    res.writeHead(302, { location: `https://www.google.com/sorry/index?continue=${next}&q=${hex(32)}&google_abuse=GOOGLE_ABUSE_EXEMPTION`, 'content-type': 'text/html; charset=UTF-8' });
+    res.end('<HTML><HEAD><TITLE>302 Moved</TITLE></HEAD><BODY>The document has moved.</BODY></HTML>');
+  }
+
+  /** A `bl` query parameter from an older build: the frontend answers 405. */
+  private staleBuild(url: URL): boolean {
+    const bl = url.searchParams.get('bl');
+    return bl !== null && bl !== this.build;
+  }
+
+  /** SAPISIDHASH check (only when `requireSapisidHash` and the jar carries SAPISID or __Secure-1PAPISID). */
+  private sapisidOk(req: IncomingMessage): boolean {
+    if (!this.requireSapisidHash) return true;
+    const c = this.cookies(req);
+    const secrets = [c.SAPISID, c['__Secure-1PAPISID']].filter((v): v is string => !!v);
+    if (secrets.length === 0) return true;
+    const m = /SAPISIDHASH (\d+)_([0-9a-f]{40})/.exec(String(req.headers.authorization ?? ''));
+    if (!m) return false;
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : this.url;
+    return secrets.some((secret) => createHash('sha1').update(`${m[1]} ${secret} ${origin}`).digest('hex') === m[2]);
+  }
+
   private app(req: IncomingMessage, res: ServerResponse): void {
     this.appLoads++;
     if (this.appStatus === 429) return void res.writeHead(429, { 'content-type': 'text/html' }).end('<html><body>Sorry... your computer or network may be sending automated queries.</body></html>');
     if (this.appStatus === 302) return void res.writeHead(302, { location: '/sorry/index?continue=https://gemini.google.com/app&google_abuse=GOOGLE_ABUSE_EXEMPTION' }).end();
     const valid = this.validPsid(req) !== undefined;
-    const globals: Record<string, string> = { cfb2h: BUILD, FdrFJe: SESSION, TuX5cc: 'en', qKIAYe: 'feeds/examplepushid' };
+    const globals: Record<string, string> = { cfb2h: this.build, FdrFJe: SESSION, TuX5cc: 'en', qKIAYe: 'feeds/examplepushid' };
     if (valid && !this.omitToken) globals.SNlM0e = this.token;
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(`<!doctype html><html><head><script>window.WIZ_global_data = ${JSON.stringify(globals)};</script></head><body></body></html>`);
@@ -188,6 +269,8 @@ export class FakeGemini {
 
   private async batch(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const form = await this.form(req);
+    if (this.staleBuild(url)) return void res.writeHead(405).end();
+    if (!this.sapisidOk(req)) return void res.writeHead(401).end();
     if (this.batchStatus) return void res.writeHead(this.batchStatus).end();
     const at = form.get('at');
     const psid = this.validPsid(req);
@@ -233,11 +316,15 @@ export class FakeGemini {
     res.end(out);
   }
 
-  private async generate(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async generate(req: IncomingMessage, res: ServerResponse, url: URL, authUser: string | null): Promise<void> {
     const form = await this.form(req);
+    if (this.staleBuild(url)) return void res.writeHead(405).end();
+    if (!this.sapisidOk(req)) return void res.writeHead(401).end();
     const at = form.get('at') ?? '';
     const psid = this.validPsid(req);
-    if (!psid || at !== this.token) return void res.writeHead(400, { 'content-type': 'text/html' }).end('<html>Bad Request</html>');
+    if (!psid || !form.has('at')) return void res.writeHead(400, { 'content-type': 'text/html' }).end('<html>Bad Request</html>');
+    // Signed in with a wrong token (a stale one, or the literal "None"): the xsrf marker.
+    if (at !== this.token) return void res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end(XSRF_BODY);
     let inner: unknown[];
     try {
       inner = JSON.parse((JSON.parse(form.get('f.req') ?? '') as unknown[])[1] as string) as unknown[];
@@ -259,6 +346,8 @@ export class FakeGemini {
       temporary: inner[45] === 1,
       psid,
       inner,
+      authUser,
+      authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : null,
     };
     const index = this.generates.push(request) - 1;
     for (const file of files) if (!this.uploads.has(file.id)) return void res.writeHead(400).end();
