@@ -13,7 +13,34 @@ export const TOKEN = 'AJpMio_FakeAccessToken:1764201600000';
 export const BUILD = 'boq_assistant-bard-web-server_20260401.00_p0';
 const SESSION = '-4923853929101234567';
 
-export const MODEL_IDS = { pro: '9d8ca3786ebdfbea', flash: 'fbb127bbb056c959', thinking: '5bf011840784117a' };
+export const MODEL_IDS = { pro: '9d8ca3786ebdfbea', flash: 'fbb127bbb056c959', thinking: '5bf011840784117a', flashLite: 'cf41b0e0dd7d53e5', flash37: '56fdd199312815e2' };
+
+/** The model reads at most this many UTF-8 bytes of a prompt; the rest is cut from the tail, silently. */
+export const PROMPT_LIMIT_BYTES = 130_000;
+/** The model reads at most this many bytes of all attached files together. */
+export const ATTACHMENT_LIMIT_BYTES = 160_000;
+
+/** One otAQ7b model entry (newer layout: [0] id, [1] category, [2] description, [11] display, [12] description, [17] number). */
+export interface FakeModel {
+  id: string;
+  display: string;
+  number: number;
+  category: string;
+  description?: string;
+}
+
+const FLASH_LITE: FakeModel = { id: MODEL_IDS.flashLite, display: '3.5 Flash-Lite', number: 6, category: 'Flash-Lite', description: 'Fastest, for everyday tasks' };
+const FLASH_37: FakeModel = { id: MODEL_IDS.flash37, display: '3.7 Flash', number: 1, category: 'Fast', description: 'Answers quickly' };
+/** Models a guest (no cookies, or an expired account) is served as asked; everything else becomes Flash-Lite. */
+const GUEST_MODELS = new Set([MODEL_IDS.flash, MODEL_IDS.flashLite]);
+
+/** The first `limit` UTF-8 bytes of `data`, never splitting a multi-byte character. */
+function utf8Head(data: Buffer, limit: number): Buffer {
+  if (data.length <= limit) return data;
+  let end = limit;
+  while (end > 0 && (data[end]! & 0xc0) === 0x80) end--;
+  return data.subarray(0, end);
+}
 
 export interface Snapshot {
   text?: string;
@@ -42,11 +69,36 @@ export type Reply =
       queueing?: boolean;
     }
   | { error: number; status?: number }
+  /** 1155: HTTP 200 with no content frame, only BardErrorInfo 1155 (status 13) and the di/e frames. */
+  | { empty: true }
   | { bare: number }
   | { http: number; body?: string; headers?: Record<string, string> };
 
 export interface GenerateRequest {
+  /** What the model reads: the prompt as sent, cut to PROMPT_LIMIT_BYTES UTF-8 bytes. */
   prompt: string;
+  /** The prompt as sent, uncut. */
+  sentPrompt: string;
+  /** UTF-8 byte length of the prompt as sent. */
+  promptBytes: number;
+  /** Sum of the referenced uploads' sizes. */
+  attachmentBytes: number;
+  /** min(attachmentBytes, ATTACHMENT_LIMIT_BYTES): what the model reads of them. */
+  readAttachmentBytes: number;
+  /** The model id the reply was served with (inner[39] of the content frames). */
+  servedModel: string;
+  /** No `__Secure-1PSID` cookie, or the PSID of an `expired` account: answered as a guest. */
+  guest: boolean;
+  /** The request's cookies. */
+  cookies: Record<string, string>;
+  /** The parsed x-goog-ext-525001261-jspb header ([] when absent). */
+  header: unknown[];
+  /** header[14] (model number), null when absent. */
+  modelNumber: number | null;
+  /** header[15] (1 normal / 2 extended thinking), null when absent. */
+  thinking: number | null;
+  /** inner[17]: the turn index in the chat (the number, also when nested as [[n]]). */
+  turnIndex: number | null;
   files: Array<{ id: string; name: string }>;
   metadata: unknown[];
   modelId: string | null;
@@ -94,8 +146,8 @@ function candidate(rcid: string, text: string, thoughts: string | undefined, sta
 
 export class FakeGemini {
   url = '';
-  /** Valid cookies: PSID -> current PSIDTS (and the one before a rotation). */
-  readonly accounts = new Map<string, { psidts: string; previous?: string; status: number }>([[PSID, { psidts: PSIDTS, status: 1000 }]]);
+  /** Valid cookies: PSID -> current PSIDTS (and the one before a rotation). `expired`: served as a guest, silently. */
+  readonly accounts = new Map<string, { psidts: string; previous?: string; status: number; expired?: boolean }>([[PSID, { psidts: PSIDTS, status: 1000 }]]);
   /** The access token the page issues and StreamGenerate requires (change it to expire the old one). */
   token = TOKEN;
   /** Leave SNlM0e out of /app even for valid cookies (mid-2026 reality). */
@@ -112,12 +164,21 @@ export class FakeGemini {
   reply: (request: GenerateRequest, index: number) => Reply = () => ({ final: { text: 'Hello from fake Gemini' } });
   /** The current build label: /app serves it as cfb2h; StreamGenerate/batchexecute with another `bl` get 405. */
   build = BUILD;
+  /** The account's model list (otAQ7b), also the display names of served models. */
+  models: FakeModel[] = [
+    { id: MODEL_IDS.flash, display: '3.6 Flash', number: 1, category: 'Fast', description: 'Answers quickly' },
+    { id: MODEL_IDS.thinking, display: '3.6 Flash Thinking', number: 2, category: 'Thinking', description: 'Solves complex problems' },
+    { id: MODEL_IDS.pro, display: '3.1 Pro', number: 3, category: 'Pro', description: 'Advanced math & code' },
+    { ...FLASH_LITE },
+  ];
+  /** The account got 3.7 Flash (56fdd199312815e2, number 1) in its list. */
+  flash37 = false;
   /** When true, StreamGenerate and batchexecute from a jar with SAPISID (or __Secure-1PAPISID) need a valid SAPISIDHASH, else 401. */
   requireSapisidHash = false;
 
   readonly generates: GenerateRequest[] = [];
   readonly rpcs: string[] = [];
-  readonly uploads = new Map<string, { name: string; type: string; bytes: number }>();
+  readonly uploads = new Map<string, { name: string; type: string; bytes: number; data: Buffer; uploadProtocol: 'multipart' | 'resumable' }>();
   readonly chats = new Map<string, Chat>();
   rotations = 0;
   preflights = 0;
@@ -131,6 +192,8 @@ export class FakeGemini {
   private polls = 0;
   private builds = 0;
   private blockState: { after: number; mode: 302 | 429; from: number } | null = null;
+  private issuedGuest: { NID: string; COMPASS: string } | null = null;
+  private readonly uploadSessions = new Map<string, { name: string; type: string; chunks: Buffer[] }>();
   private server!: Server;
 
   /** IP block: once `after` more requests have been served (0 = at once), every endpoint answers 302 to /sorry (or 429) until liftBlock(). */
@@ -152,6 +215,34 @@ export class FakeGemini {
     const day = new Date(Date.UTC(2026, 9, 1) + (this.builds - 1) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
     this.build = `boq_gemini-web-uiserver_${day}.${String(this.builds % 100).padStart(2, '0')}_p0`;
     return this.build;
+  }
+
+  /** The NID/COMPASS values the last anonymous /app visit was given (null before any). */
+  get guestCookies(): { NID: string; COMPASS: string } | null {
+    return this.issuedGuest ? { ...this.issuedGuest } : null;
+  }
+
+  /** What the model reads of a request's attachments: the referenced uploads' bytes concatenated, cut to ATTACHMENT_LIMIT_BYTES. */
+  attachmentText(request: GenerateRequest): string {
+    const all = Buffer.concat(request.files.map((f) => this.uploads.get(f.id)?.data ?? Buffer.alloc(0)));
+    return utf8Head(all, ATTACHMENT_LIMIT_BYTES).toString('utf8');
+  }
+
+  /** The models otAQ7b lists (with 3.7 Flash when `flash37`). */
+  modelList(): FakeModel[] {
+    if (!this.flash37 || this.models.some((m) => m.id === FLASH_37.id)) return this.models;
+    const at = this.models.findIndex((m) => m.id === MODEL_IDS.flash);
+    const list = [...this.models];
+    list.splice(at + 1, 0, { ...FLASH_37 });
+    return list;
+  }
+
+  private served(requested: string | null, guest: boolean): { id: string; display: string } {
+    const list = this.modelList();
+    let id = requested ?? (guest ? MODEL_IDS.flash : (list[0]?.id ?? MODEL_IDS.flash));
+    if (guest && !GUEST_MODELS.has(id)) id = MODEL_IDS.flashLite;
+    const display = list.find((m) => m.id === id)?.display ?? (id === FLASH_LITE.id ? FLASH_LITE.display : id);
+    return { id, display };
   }
 
   async start(): Promise<this> {
@@ -179,10 +270,16 @@ export class FakeGemini {
   private validPsid(req: IncomingMessage): string | undefined {
     const c = this.cookies(req);
     const account = this.accounts.get(c['__Secure-1PSID'] ?? '');
-    if (!account) return undefined;
+    if (!account || account.expired) return undefined;
     const ts = c['__Secure-1PSIDTS'];
     if (ts === account.psidts || (!this.strictPsidts && ts === account.previous)) return c['__Secure-1PSID'];
     return undefined;
+  }
+
+  /** A guest: no __Secure-1PSID at all, or the PSID of an expired account (an unknown PSID is refused instead). */
+  private isGuest(cookies: Record<string, string>): boolean {
+    const psid = cookies['__Secure-1PSID'];
+    return psid === undefined || this.accounts.get(psid)?.expired === true;
   }
 
   private async body(req: IncomingMessage): Promise<Buffer> {
@@ -212,7 +309,8 @@ export class FakeGemini {
     if (path === '/_/BardChatUi/data/batchexecute') return this.batch(req, res, url);
     if (path.endsWith('/StreamGenerate')) return this.generate(req, res, url, authUser);
     if (path === '/RotateCookies') return this.rotate(req, res);
-    if (path === '/upload') return this.upload(req, res);
+    if (path === '/upload' || path === '/upload/') return this.upload(req, res);
+    if (path.startsWith('/upload/session/')) return this.uploadSession(req, res, path.slice('/upload/session/'.length));
     if (path.startsWith('/img/')) {
       if (path.startsWith('/img/gen') && !this.validPsid(req)) return void res.writeHead(403).end();
       res.writeHead(200, { 'content-type': 'image/png' });
@@ -257,9 +355,20 @@ export class FakeGemini {
     if (this.appStatus === 429) return void res.writeHead(429, { 'content-type': 'text/html' }).end('<html><body>Sorry... your computer or network may be sending automated queries.</body></html>');
     if (this.appStatus === 302) return void res.writeHead(302, { location: '/sorry/index?continue=https://gemini.google.com/app&google_abuse=GOOGLE_ABUSE_EXEMPTION' }).end();
     const valid = this.validPsid(req) !== undefined;
+    const headers: Record<string, string | string[]> = { 'content-type': 'text/html; charset=utf-8' };
+    const c = this.cookies(req);
+    if (this.isGuest(c)) {
+      // An anonymous visitor gets its own NID and COMPASS (multi-turn needs them back on every turn).
+      const known = this.issuedGuest && c.NID === this.issuedGuest.NID && c.COMPASS === this.issuedGuest.COMPASS;
+      if (!known) this.issuedGuest = { NID: `525=guest-${hex(32)}`, COMPASS: `gemini-web=${hex(32)}` };
+      headers['set-cookie'] = [
+        `NID=${this.issuedGuest!.NID}; expires=Sat, 01 May 2027 00:00:00 GMT; path=/; domain=.google.com; Secure; HttpOnly; SameSite=none`,
+        `COMPASS=${this.issuedGuest!.COMPASS}; Path=/; Expires=Fri, 13 Nov 2026 00:00:00 GMT; Secure; HttpOnly; SameSite=none`,
+      ];
+    }
     const globals: Record<string, string> = { cfb2h: this.build, FdrFJe: SESSION, TuX5cc: 'en', qKIAYe: 'feeds/examplepushid' };
     if (valid && !this.omitToken) globals.SNlM0e = this.token;
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.writeHead(200, headers);
     res.end(`<!doctype html><html><head><script>window.WIZ_global_data = ${JSON.stringify(globals)};</script></head><body></body></html>`);
   }
 
@@ -288,7 +397,16 @@ export class FakeGemini {
       let body: unknown = [];
       if (rpcid === 'otAQ7b') {
         const status = psid && at === this.token ? (this.accounts.get(psid)?.status ?? 1000) : 1016;
-        const status15 = [[MODEL_IDS.flash, 'Fast', 'Answers quickly'], [MODEL_IDS.thinking, 'Thinking', 'Solves complex problems'], [MODEL_IDS.pro, 'Pro', 'Advanced math & code']];
+        const status15 = this.modelList().map((m) => {
+          const entry: unknown[] = new Array(18).fill(null);
+          entry[0] = m.id;
+          entry[1] = m.category;
+          entry[2] = m.description ?? '';
+          entry[11] = m.display;
+          entry[12] = m.description ?? '';
+          entry[17] = m.number;
+          return entry;
+        });
         const b: unknown[] = new Array(18).fill(null);
         b[14] = status;
         b[15] = status15;
@@ -321,30 +439,57 @@ export class FakeGemini {
     if (this.staleBuild(url)) return void res.writeHead(405).end();
     if (!this.sapisidOk(req)) return void res.writeHead(401).end();
     const at = form.get('at') ?? '';
+    const cookies = this.cookies(req);
+    const guest = this.isGuest(cookies);
     const psid = this.validPsid(req);
-    if (!psid || !form.has('at')) return void res.writeHead(400, { 'content-type': 'text/html' }).end('<html>Bad Request</html>');
-    // Signed in with a wrong token (a stale one, or the literal "None"): the xsrf marker.
-    if (at !== this.token) return void res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end(XSRF_BODY);
+    if (!guest) {
+      // Signed-in requests need the page's token; a guest needs none (any or none accepted).
+      if (!psid || !form.has('at')) return void res.writeHead(400, { 'content-type': 'text/html' }).end('<html>Bad Request</html>');
+      // Signed in with a wrong token (a stale one, or the literal "None"): the xsrf marker.
+      if (at !== this.token) return void res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end(XSRF_BODY);
+    }
     let inner: unknown[];
+    let header: unknown[] = [];
+    let uuidHeaderValue: unknown[] | null = null;
     try {
       inner = JSON.parse((JSON.parse(form.get('f.req') ?? '') as unknown[])[1] as string) as unknown[];
+      const modelHeader = req.headers['x-goog-ext-525001261-jspb'];
+      if (typeof modelHeader === 'string') header = JSON.parse(modelHeader) as unknown[];
+      const uuidHeader = req.headers['x-goog-ext-525005358-jspb'];
+      if (typeof uuidHeader === 'string') uuidHeaderValue = JSON.parse(uuidHeader) as unknown[];
+      if (!Array.isArray(inner) || !Array.isArray(inner[0]) || !Array.isArray(header)) throw new Error('shape');
     } catch {
       return void res.writeHead(400).end();
     }
     const message = inner[0] as unknown[];
     const files = ((message[3] as unknown[] | null) ?? []).map((f) => ({ id: String((f as unknown[][])[0]![0]), name: String((f as unknown[])[1]) }));
-    const modelHeader = req.headers['x-goog-ext-525001261-jspb'];
-    const uuidHeader = req.headers['x-goog-ext-525005358-jspb'];
+    const sent = String(message[0] ?? '');
+    const sentBytes = Buffer.from(sent, 'utf8');
+    const attachmentBytes = files.reduce((sum, f) => sum + (this.uploads.get(f.id)?.data.length ?? 0), 0);
+    const modelId = typeof header[4] === 'string' ? header[4] : null;
+    let turn: unknown = inner[17];
+    while (Array.isArray(turn)) turn = turn[0];
     const request: GenerateRequest = {
-      prompt: String(message[0] ?? ''),
+      prompt: utf8Head(sentBytes, PROMPT_LIMIT_BYTES).toString('utf8'),
+      sentPrompt: sent,
+      promptBytes: sentBytes.length,
+      attachmentBytes,
+      readAttachmentBytes: Math.min(attachmentBytes, ATTACHMENT_LIMIT_BYTES),
+      servedModel: this.served(modelId, guest).id,
+      guest,
+      cookies,
+      header,
+      modelNumber: typeof header[14] === 'number' ? header[14] : null,
+      thinking: typeof header[15] === 'number' ? header[15] : null,
+      turnIndex: typeof turn === 'number' ? turn : null,
       files,
       metadata: (inner[2] as unknown[]) ?? [],
-      modelId: typeof modelHeader === 'string' ? ((JSON.parse(modelHeader) as unknown[])[4] as string) : null,
+      modelId,
       at,
-      uuidHeader: typeof uuidHeader === 'string' ? ((JSON.parse(uuidHeader) as unknown[])[0] as string) : null,
+      uuidHeader: uuidHeaderValue ? (uuidHeaderValue[0] as string) : null,
       uuidSlot: inner[59],
       temporary: inner[45] === 1,
-      psid,
+      psid: psid ?? cookies['__Secure-1PSID'] ?? '',
       inner,
       authUser,
       authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : null,
@@ -352,7 +497,10 @@ export class FakeGemini {
     const index = this.generates.push(request) - 1;
     for (const file of files) if (!this.uploads.has(file.id)) return void res.writeHead(400).end();
 
+    const tail = [[['di', 95], ['af.httprm', 94, '7261894251703746112', 11]], [['e', 4, null, null, 220]]];
     const cidIn = String(request.metadata[0] ?? '');
+    if (guest && cidIn) return this.write(res, [wrbError(1096, 13), ...tail]); // guests cannot continue a chat
+    if (guest && files.length) return this.write(res, [wrbError(1100, 13), ...tail]); // nor read their uploads
     if (cidIn && this.chats.has(cidIn) && this.chats.get(cidIn)!.model !== request.modelId) {
       return this.write(res, [wrbError(1050, 9)]);
     }
@@ -363,7 +511,15 @@ export class FakeGemini {
     }
     if ('error' in reply) return this.write(res, [wrbError(reply.error, reply.status ?? 9)]);
     if ('bare' in reply) return this.write(res, [[['wrb.fr', null, null, null, null, [reply.bare]]]]);
+    if ('empty' in reply) return this.write(res, [wrbError(1155, 13), ...tail]);
 
+    const served = this.served(modelId, guest);
+    // Content frames say which model answered: inner[39] its id, inner[42] its display name.
+    const content = (list: unknown[]): unknown[] => {
+      list[39] = served.id;
+      list[42] = served.display;
+      return list;
+    };
     const cid = cidIn || `c_${hex(16)}`;
     const rid = `r_${hex(16)}`;
     const rcid = `rc_${hex(16)}`;
@@ -372,13 +528,13 @@ export class FakeGemini {
     const frames: unknown[] = [];
     if (reply.queueing) frames.push([['wrb.fr', null, null, null, null, [13]]]);
     frames.push(wrb([null, [null, rid], { '18': rid, '44': false }]));
-    for (const s of reply.snapshots ?? []) frames.push(wrb([null, [cid, rid], null, null, [candidate(rcid, s.text ?? '', s.thoughts, 1)]]));
+    for (const s of reply.snapshots ?? []) frames.push(wrb(content([null, [cid, rid], null, null, [candidate(rcid, s.text ?? '', s.thoughts, 1)]])));
     if (reply.final) {
       const f = reply.final;
       const finalInner: unknown[] = [null, [cid, rid], null, null, [candidate(rcid, f.text ?? '', f.thoughts, 2, f), ...(reply.extraCandidates ?? []).map((t) => candidate(`rc_${hex(16)}`, t, undefined, 2))]];
       finalInner[25] = `!${randomBytes(12).toString('base64url')}`;
       finalInner[27] = [[[null, null, null, [1764201600, 250000000]]]];
-      frames.push(wrb(finalInner));
+      frames.push(wrb(content(finalInner)));
       chat.turns.push({ rid, rcid, user: request.prompt, text: f.text ?? '' });
       frames.push(wrb([null, [cid, rid], { '11': ['A title'], '44': true }]));
       if (reply.trailingError) frames.push(wrbError(reply.trailingError, 13));
@@ -430,14 +586,67 @@ export class FakeGemini {
   private async upload(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await this.body(req);
     if (!req.headers['push-id'] || req.headers['x-tenant-id'] !== 'bard-storage') return void res.writeHead(400).end();
+    if (req.headers['x-goog-upload-protocol'] === 'resumable') {
+      // Step 1 of the two-step upload: open a session; the bytes go to x-goog-upload-url.
+      if (String(req.headers['x-goog-upload-command'] ?? '').trim() !== 'start') return void res.writeHead(400).end();
+      let name = '';
+      try {
+        const file = (JSON.parse(body.toString('utf8') || '{}') as { file?: { filename?: unknown } }).file;
+        if (typeof file?.filename === 'string') name = file.filename;
+      } catch {
+        // not JSON: the name comes from the header
+      }
+      if (!name) name = decodeURIComponent(String(req.headers['x-goog-upload-file-name'] ?? ''));
+      const type = String(req.headers['x-goog-upload-header-content-type'] ?? '');
+      const session = hex(24);
+      this.uploadSessions.set(session, { name, type, chunks: [] });
+      res.writeHead(200, { 'x-goog-upload-url': `${this.url}/upload/session/${session}`, 'x-goog-upload-status': 'active', 'x-goog-upload-chunk-granularity': '262144', 'content-type': 'text/plain' });
+      return void res.end();
+    }
     const text = body.toString('latin1');
     const name = /filename="([^"]+)"/.exec(text)?.[1] ?? '';
     const type = /Content-Type: ([^\r\n]+)/i.exec(text)?.[1] ?? '';
+    this.finishUpload(res, { name, type, data: multipartFile(body, String(req.headers['content-type'] ?? '')), uploadProtocol: 'multipart' });
+  }
+
+  /** Step 2 of the two-step upload: `upload` appends bytes, `finalize` answers the file id. */
+  private async uploadSession(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    const body = await this.body(req);
+    const session = this.uploadSessions.get(id);
+    if (!session) return void res.writeHead(404).end();
+    const commands = String(req.headers['x-goog-upload-command'] ?? '').split(',').map((c) => c.trim());
+    if (commands.includes('upload')) session.chunks.push(body);
+    else if (!commands.includes('finalize') && !commands.includes('query')) return void res.writeHead(400).end();
+    if (!commands.includes('finalize')) {
+      const received = session.chunks.reduce((n, c) => n + c.length, 0);
+      return void res.writeHead(200, { 'x-goog-upload-status': 'active', 'x-goog-upload-size-received': String(received) }).end();
+    }
+    this.uploadSessions.delete(id);
+    this.finishUpload(res, { name: session.name, type: session.type, data: Buffer.concat(session.chunks), uploadProtocol: 'resumable' }, { 'x-goog-upload-status': 'final' });
+  }
+
+  private finishUpload(res: ServerResponse, file: { name: string; type: string; data: Buffer; uploadProtocol: 'multipart' | 'resumable' }, headers: Record<string, string> = {}): void {
     const id = `/contrib_service/ttl_1d/${Date.now()}${hex(16)}`;
-    this.uploads.set(id, { name, type, bytes: body.length });
-    res.writeHead(200, { 'content-type': 'text/plain' });
+    this.uploads.set(id, { ...file, bytes: file.data.length });
+    res.writeHead(200, { 'content-type': 'text/plain', ...headers });
     res.end(id);
   }
+}
+
+/** The bytes of the multipart part named "file" (the whole body when it cannot be found). */
+function multipartFile(body: Buffer, contentType: string): Buffer {
+  const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
+  if (!boundary) return body;
+  const delimiter = Buffer.from(`--${boundary}`);
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    const headEnd = body.indexOf('\r\n\r\n', at);
+    if (headEnd < 0) break;
+    const next = body.indexOf(Buffer.from(`\r\n--${boundary}`), headEnd);
+    if (/name="file"/.test(body.subarray(at, headEnd).toString('latin1'))) return body.subarray(headEnd + 4, next < 0 ? body.length : next);
+    at = next < 0 ? -1 : next + 2;
+  }
+  return body;
 }
 
 function wrbError(code: number, status: number): unknown[] {
