@@ -127,6 +127,9 @@ function frame(value: unknown): string {
 /** The 400 body Google sends for a wrong access token (the client should reload /app and retry once). */
 export const XSRF_BODY = ")]}'\n\n[[\"er\",null,{\"reason\":\"xsrf\"}]]";
 
+/** The Google auth cookies the image host accepts; any other cookie gets 403. */
+const AUTH_COOKIE = /^(__Secure-[13]P(SID|SIDTS|SIDCC|APISID)|SID|HSID|SSID|APISID|SAPISID|SIDCC|NID)$/;
+
 const wrb = (inner: unknown) => [['wrb.fr', null, JSON.stringify(inner)]];
 const hex = (n: number) => randomBytes(n).toString('hex').slice(0, n);
 
@@ -173,6 +176,12 @@ export class FakeGemini {
   ];
   /** The account got 3.7 Flash (56fdd199312815e2, number 1) in its list. */
   flash37 = false;
+  /** Epoch seconds when the 5-hour quota window resets (jSf9Qc; weekly = +7 days); null: jSf9Qc answers []. */
+  quotaResetAt: number | null = null;
+  /** Where the final frame puts the context token: inner[25] (GA) or inner[26] (zexa). */
+  contextSlot: 25 | 26 = 25;
+  /** RotateCookies answers 401 to a jar with any cookie besides __Secure-1PSID and __Secure-1PSIDTS. */
+  strictRotationCookies = false;
   /** When true, StreamGenerate and batchexecute from a jar with SAPISID (or __Secure-1PAPISID) need a valid SAPISIDHASH, else 401. */
   requireSapisidHash = false;
 
@@ -181,6 +190,12 @@ export class FakeGemini {
   readonly uploads = new Map<string, { name: string; type: string; bytes: number; data: Buffer; uploadProtocol: 'multipart' | 'resumable' }>();
   readonly chats = new Map<string, Chat>();
   rotations = 0;
+  /** RotateCookies calls with the RotateCookiesPage id ([658,"<pageId>"]) that refreshed the SIDCC family. */
+  pageRotations = 0;
+  /** The cookie names each RotateCookies call sent. */
+  readonly rotateCookieNames: string[][] = [];
+  /** Paths requested on /gg-dl/ and /rd-gg-dl/ (generated images at full size). */
+  readonly imageHops: string[] = [];
   preflights = 0;
   appLoads = 0;
   /** Every request the fake received, on any endpoint (blocked ones included). */
@@ -193,6 +208,7 @@ export class FakeGemini {
   private builds = 0;
   private blockState: { after: number; mode: 302 | 429; from: number } | null = null;
   private issuedGuest: { NID: string; COMPASS: string } | null = null;
+  private readonly pageIds = new Set<string>();
   private readonly uploadSessions = new Map<string, { name: string; type: string; chunks: Buffer[] }>();
   private server!: Server;
 
@@ -226,6 +242,11 @@ export class FakeGemini {
   attachmentText(request: GenerateRequest): string {
     const all = Buffer.concat(request.files.map((f) => this.uploads.get(f.id)?.data ?? Buffer.alloc(0)));
     return utf8Head(all, ATTACHMENT_LIMIT_BYTES).toString('utf8');
+  }
+
+  /** Where a generated image lives (use it as a `final.images` url with `generated: true`); append `=s0` for full size. */
+  generatedImageUrl(id = 'img_1'): string {
+    return `${this.url}/gg-dl/${id}`;
   }
 
   /** The models otAQ7b lists (with 3.7 Flash when `flash37`). */
@@ -309,6 +330,22 @@ export class FakeGemini {
     if (path === '/_/BardChatUi/data/batchexecute') return this.batch(req, res, url);
     if (path.endsWith('/StreamGenerate')) return this.generate(req, res, url, authUser);
     if (path === '/RotateCookies') return this.rotate(req, res);
+    if (req.method === 'GET' && path === '/RotateCookiesPage') return this.rotatePage(res, url);
+    if (req.method === 'GET' && path.startsWith('/gg-dl/')) {
+      // lh3.googleusercontent.com/gg-dl/… redirects to work.fife.usercontent.google.com/rd-gg-dl/…
+      this.imageHops.push(path);
+      res.writeHead(302, { location: `${this.url}/rd-gg-dl/${path.slice('/gg-dl/'.length)}` });
+      return void res.end();
+    }
+    if (req.method === 'GET' && path.startsWith('/rd-gg-dl/')) {
+      this.imageHops.push(path);
+      const cookies = Object.keys(this.cookies(req));
+      // Only a signed-in jar of Google auth cookies gets the image; any other cookie gets 403.
+      if (!this.validPsid(req) || cookies.some((name) => !AUTH_COOKIE.test(name))) return void res.writeHead(403).end();
+      const png = Buffer.from('89504e470d0a1a0a', 'hex');
+      res.writeHead(200, { 'content-type': 'image/png' });
+      return void res.end(Buffer.concat([png, Buffer.alloc(/=s0(-|$)/.test(path) ? 4096 : 16)]));
+    }
     if (path === '/upload' || path === '/upload/') return this.upload(req, res);
     if (path.startsWith('/upload/session/')) return this.uploadSession(req, res, path.slice('/upload/session/'.length));
     if (path.startsWith('/img/')) {
@@ -424,6 +461,9 @@ export class FakeGemini {
         const ready = this.storeAborted ? this.polls >= this.storeAborted.afterPolls : true;
         const turns = ready && chat ? [...chat.turns].reverse().map((t) => [[cid, t.rid], null, [[t.user]], [[candidate(t.rcid, t.text, undefined, 2)]]]) : [];
         body = [turns];
+      } else if (rpcid === 'jSf9Qc') {
+        const reset = this.quotaResetAt;
+        body = reset === null ? [] : [null, [['five_hour', [reset, 0]], ['weekly', [reset + 7 * 86_400, 0]]]];
       } else if (rpcid === 'MaZiqc') {
         body = [null, null, [['c_1111111111111111', 'Earlier chat', null, null, null, [1764200000, 0]]]];
       }
@@ -532,7 +572,7 @@ export class FakeGemini {
     if (reply.final) {
       const f = reply.final;
       const finalInner: unknown[] = [null, [cid, rid], null, null, [candidate(rcid, f.text ?? '', f.thoughts, 2, f), ...(reply.extraCandidates ?? []).map((t) => candidate(`rc_${hex(16)}`, t, undefined, 2))]];
-      finalInner[25] = `!${randomBytes(12).toString('base64url')}`;
+      finalInner[this.contextSlot] = `!${randomBytes(12).toString('base64url')}`;
       finalInner[27] = [[[null, null, null, [1764201600, 250000000]]]];
       frames.push(wrb(content(finalInner)));
       chat.turns.push({ rid, rcid, user: request.prompt, text: f.text ?? '' });
@@ -541,7 +581,7 @@ export class FakeGemini {
     } else {
       if (reply.contextWithoutFinal) {
         const inner2: unknown[] = [null, [cid, rid], null, null, null];
-        inner2[25] = `!${randomBytes(12).toString('base64url')}`;
+        inner2[this.contextSlot] = `!${randomBytes(12).toString('base64url')}`;
         frames.push(wrb(inner2));
       }
       if (this.storeAborted) {
@@ -567,20 +607,48 @@ export class FakeGemini {
     res.end();
   }
 
-  private rotate(req: IncomingMessage, res: ServerResponse): void {
-    this.rotations++;
+  private async rotate(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = (await this.body(req)).toString('utf8');
+    this.rotateCookieNames.push(Object.keys(this.cookies(req)));
+    let page: string | undefined;
+    try {
+      const parsed = JSON.parse(body) as unknown;
+      if (Array.isArray(parsed) && parsed[0] === 658 && typeof parsed[1] === 'string') page = parsed[1];
+    } catch {
+      // the classic body ([000,"-0000000000000000000"]) is not JSON (leading zeros)
+    }
+    if (page === undefined) this.rotations++;
     const c = this.cookies(req);
     const account = this.accounts.get(c['__Secure-1PSID'] ?? '');
-    if (!account || this.rotation === 401) return void res.writeHead(401).end();
+    if (!account || account.expired || this.rotation === 401) return void res.writeHead(401).end();
+    if (this.strictRotationCookies && Object.keys(c).some((name) => name !== '__Secure-1PSID' && name !== '__Secure-1PSIDTS')) return void res.writeHead(401).end();
     if (this.rotation === 429) return void res.writeHead(429).end();
+    const attributes = 'Domain=.google.com; Path=/; Expires=Fri, 27 Nov 2027 00:00:00 GMT; Secure; HttpOnly';
+    if (page !== undefined) {
+      // The RotateCookiesPage call: refreshes the SIDCC family, not PSIDTS.
+      if (!this.pageIds.has(page)) return void res.writeHead(400).end();
+      this.pageRotations++;
+      const cookies = [`__Secure-1PSIDCC=cc1-${hex(16)}; ${attributes}; Priority=HIGH`, `__Secure-3PSIDCC=cc3-${hex(16)}; ${attributes}; SameSite=none; Priority=HIGH`, `SIDCC=cc-${hex(16)}; Domain=.google.com; Path=/; Expires=Fri, 27 Nov 2027 00:00:00 GMT; Priority=HIGH`];
+      res.writeHead(200, { 'set-cookie': cookies, 'content-type': 'application/json' });
+      return void res.end(")]}'\n\n[[\"identity.hfcr\",600]]");
+    }
     const cookies = [`__Secure-1PSIDCC=cc-${hex(12)}; Domain=.google.com; Path=/; Secure; HttpOnly`];
     if (this.rotation === 'new') {
       account.previous = account.psidts;
       account.psidts = `sidts-rotated-${hex(20)}`;
-      cookies.unshift(`__Secure-1PSIDTS=${account.psidts}; Domain=.google.com; Path=/; Expires=Fri, 27 Nov 2027 00:00:00 GMT; Secure; HttpOnly`);
+      cookies.unshift(`__Secure-1PSIDTS=${account.psidts}; ${attributes}`);
     }
     res.writeHead(200, { 'set-cookie': cookies, 'content-type': 'application/json' });
     res.end(")]}'\n\n[[\"identity.hfcr\",600]]");
+  }
+
+  /** GET RotateCookiesPage?og_pid=658&rot=3&origin=…: a page whose init('<pageId>',658.0,1,null,600.0) names the id to POST back. */
+  private rotatePage(res: ServerResponse, url: URL): void {
+    if (url.searchParams.get('og_pid') !== '658') return void res.writeHead(400).end();
+    const pageId = `-${BigInt.asUintN(62, BigInt(`0x${randomBytes(8).toString('hex')}`)).toString()}`;
+    this.pageIds.add(pageId);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html><head><script nonce="${hex(22)}">init('${pageId}',658.0,1,null,600.0);</script></head><body></body></html>`);
   }
 
   private async upload(req: IncomingMessage, res: ServerResponse): Promise<void> {
