@@ -2,6 +2,12 @@
 // token page, the batchexecute router (otAQ7b, ESY5D, MaZiqc, hNvQHb), StreamGenerate with
 // length-framed cumulative snapshots and in-band errors, RotateCookies and upload. One loopback
 // listener serves all four hosts (the client's endpoints are configurable). Test code only.
+// Late-2026 drift (shared/docs/gemini-web-2026h2.md), all opt-in or accept-both so the defaults above
+// stay: build label rotation (405 on a stale bl), xsrf 400, IP blocks on every endpoint, prompt and
+// attachment limits in UTF-8 bytes, 1155 empty answers, the served model at inner[39]/[42], silent
+// guests (no PSID or an expired account), 12/17-element headers and 69/97-slot payloads, /u/N,
+// SAPISIDHASH, resumable upload, gg-dl image hops, jSf9Qc quota, context token at [25] or [26],
+// RotateCookiesPage, and the newer otAQ7b model layout. test/fakes/gemini-web-fake.test.ts shows each.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
