@@ -224,3 +224,134 @@ describe('request shapes and models', () => {
     expect(t!.logs.lines().some((l) => String(l.msg).includes('"gemini-9-ultra" has no id in gemini.model_map'))).toBe(true);
   });
 });
+
+describe('against the drifted fake (late-2026 behaviours)', () => {
+  it('never answers a downgraded model as the requested one: the account is marked expired (on_downgrade: refuse)', async () => {
+    await gateway();
+    expect((await ask('warm up')).status).toBe(200);
+    fake.accounts.get(PSID)!.expired = true; // Google now answers these cookies as a signed-out visitor
+    const res = await ask('hello');
+    expect(fake.generates.at(-1)!.servedModel).toBe('cf41b0e0dd7d53e5');
+    expect(res.status, res.text).toBe(502);
+    expect(JSON.parse(res.text).error.message).toMatch(/served 3\.5 Flash-Lite instead of 3\.1 Pro/);
+    expect((await accountStates()).default!.state).toBe('expired');
+  });
+
+  it('with on_downgrade: serve, answers and logs a warning', async () => {
+    await gateway('  on_downgrade: serve\n');
+    expect((await ask('warm up')).status).toBe(200);
+    fake.accounts.get(PSID)!.expired = true;
+    const res = await ask('hello');
+    expect(res.status, res.text).toBe(200);
+    expect(t!.logs.lines().some((l) => String(l.msg).includes('gemini served another model'))).toBe(true);
+  });
+
+  it('an expired account recovers by itself once Google signs it in again (re-checked with the page)', async () => {
+    await gateway('  page_refresh_interval: 0.3\n');
+    fake.accounts.get(PSID)!.expired = true;
+    expect((await ask('hello')).status).toBe(502);
+    fake.accounts.get(PSID)!.expired = false;
+    await new Promise((r) => setTimeout(r, 900));
+    expect((await accountStates()).default!.state).toBe('ok');
+    expect((await ask('again')).status).toBe(200);
+  });
+
+  it('error 1100 (an attachment for a signed-out session) means the cookies expired', async () => {
+    await gateway();
+    expect((await ask('warm up')).status).toBe(200);
+    fake.accounts.get(PSID)!.expired = true;
+    const png = Buffer.from('89504e470d0a1a0a', 'hex').toString('base64');
+    const res = await post('/v1/chat/completions', { model: 'gemini-3.6-flash', messages: [{ role: 'user', content: [{ type: 'text', text: 'what is it?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] }] });
+    expect(res.status).toBe(502);
+    expect((await accountStates()).default!.state).toBe('expired');
+  });
+
+  it('a rotated build label (405) and a stale access token (xsrf 400) are each fixed by one page re-read', async () => {
+    await gateway();
+    expect((await ask('warm up')).status).toBe(200);
+    fake.rotateBuild();
+    expect((await ask('after a rollout')).status).toBe(200);
+    fake.token = 'AJpMio_RotatedToken:1764300000000';
+    expect((await ask('after the token changed')).status).toBe(200);
+    expect(fake.generates.at(-1)!.at).toBe(fake.token);
+  });
+
+  it('sends the 17-element header (model number, thinking mode, session uuid) and leaves `at` out for nobody', async () => {
+    await gateway();
+    expect((await ask('x', 'gemini-3.6-flash-extended')).status).toBe(200);
+    const sent = fake.generates[0]!;
+    expect(sent.header).toHaveLength(17);
+    expect([sent.modelId, sent.modelNumber, sent.thinking]).toEqual(['fbb127bbb056c959', 1, 2]);
+    expect(sent.header[8]).toEqual([4, 5, 6, 8]);
+    expect(String(sent.header[16])).toMatch(/^[0-9A-F-]{36}$/);
+  });
+
+  it('signs requests with SAPISIDHASH when a SAPISID cookie exists, and uses /u/N for auth_user', async () => {
+    fake.requireSapisidHash = true;
+    await gateway('  auth_user: 2\n', { 'gemini.json': cookieJson(PSID, { SAPISID: 'sapisid-0000' }) });
+    const res = await ask('hello');
+    expect(res.status, res.text).toBe(200);
+    expect(fake.generates[0]!.authorization).toMatch(/^SAPISIDHASH \d+_[0-9a-f]{40}$/);
+    expect(fake.generates[0]!.authUser).toBe('2');
+    expect(fake.authUsers.every((u) => u === '2')).toBe(true);
+  });
+
+  it('uploads with the two-step resumable protocol', async () => {
+    await gateway();
+    const png = Buffer.from('89504e470d0a1a0a', 'hex').toString('base64');
+    expect((await post('/v1/messages', { model: 'gemini-3.6-flash', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } }, { type: 'text', text: 'what?' }] }] })).status).toBe(200);
+    const upload = fake.uploads.get(fake.generates[0]!.files[0]!.id)!;
+    expect(upload).toMatchObject({ name: 'image-1.png', uploadProtocol: 'resumable' });
+    expect(upload.data.equals(Buffer.from('89504e470d0a1a0a', 'hex'))).toBe(true);
+  });
+
+  it('serves generated images at full size, following Google\'s redirects with only the auth cookies', async () => {
+    await gateway('', { 'gemini.json': cookieJson(PSID, { OTHER_PREF: 'not-an-auth-cookie' }) });
+    fake.reply = () => ({ final: { text: 'Here: http://googleusercontent.com/image_generation_content/0', images: [{ url: fake.generatedImageUrl('cat'), alt: 'a cat', generated: true }] } });
+    const content = contentOf((await ask('draw a cat')).text);
+    const link = /\((http[^)]+)\)/.exec(content)![1]!;
+    const image = await fetch(link);
+    expect(image.status).toBe(200);
+    expect((await image.arrayBuffer()).byteLength, 'the full-size image, not the thumbnail').toBeGreaterThan(4096);
+    expect(fake.imageHops.some((h) => h.includes('/rd-gg-dl/cat=s0'))).toBe(true);
+  });
+
+  it('after a usage limit (1037) the account rests until the quota window Google reports resets', async () => {
+    await gateway();
+    fake.quotaResetAt = Math.floor(Date.now() / 1000) + 3 * 3600;
+    fake.reply = () => ({ error: 1037 });
+    expect((await ask('hello')).status).toBe(429);
+    const until = Date.parse((await accountStates()).default!.until!);
+    expect(Math.abs(until - fake.quotaResetAt * 1000)).toBeLessThan(5000);
+  });
+
+  it('reads the context token from [26] as well as [25] (the next turn carries it)', async () => {
+    await gateway();
+    fake.contextSlot = 26;
+    const first = await chat([{ role: 'user', content: 'first' }]);
+    await chat([{ role: 'user', content: 'first' }, { role: 'assistant', content: contentOf(first.text) }, { role: 'user', content: 'second' }]);
+    expect(String(fake.generates[1]!.metadata[9])).toMatch(/^!/);
+  });
+
+  it('rotates with only __Secure-1PSID and __Secure-1PSIDTS, then refreshes the SIDCC family', async () => {
+    fake.strictRotationCookies = true;
+    await gateway('', { 'gemini.json': cookieJson(PSID, { SAPISID: 'sapisid-0000', NID: 'nid' }) });
+    const rotate = await fetch(`${t!.gw.url}/admin/cookies/rotate`, { method: 'POST', headers: auth, body: '{}' });
+    expect(((await rotate.json()) as { rotation: { result: string } }).rotation.result).toBe('rotated');
+    expect(fake.rotateCookieNames[0]!.sort()).toEqual(['__Secure-1PSID', '__Secure-1PSIDTS']);
+    expect(fake.pageRotations).toBe(1);
+  });
+
+  it('what Google would cut: a prompt over 130,000 bytes loses its newest turn unless the budget keeps it inline', async () => {
+    const messages = [{ role: 'user', content: 'a '.repeat(70_000) }, { role: 'assistant', content: 'ok' }, { role: 'user', content: 'NEWEST QUESTION' }];
+    await gateway('  max_prompt_bytes: 400000\n  conversations:\n    reuse: false\n');
+    expect((await chat(messages)).status).toBe(200);
+    expect(fake.generates[0]!.promptBytes).toBeGreaterThan(130_000);
+    expect(fake.generates[0]!.prompt, 'Google cut the tail: the newest turn is gone').not.toContain('NEWEST QUESTION');
+    await t!.stop();
+    t = undefined;
+    await gateway('  conversations:\n    reuse: false\n');
+    expect((await chat(messages)).status).toBe(200);
+    expect(fake.generates[1]!.prompt).toContain('NEWEST QUESTION');
+  });
+});

@@ -100,6 +100,14 @@ export class Account implements RotatingAccount, SyncedAccount {
 
   /** Re-read /app (build label, tokens) and the account's models; a failure marks the account. */
   async refreshPage(signal?: AbortSignal): Promise<void> {
+    if (!this.session && this.state === 'expired' && this.cookies) {
+      // Expired once is not expired forever (Google answered as a guest for a while): try again.
+      await this.ready(signal).then(
+        () => this.setState('ok', 'signed in again'),
+        () => undefined,
+      );
+      return;
+    }
     const session = this.session;
     if (!session) return;
     try {

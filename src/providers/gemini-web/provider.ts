@@ -279,7 +279,8 @@ export class GeminiWebProvider implements Provider {
     if (this.order.every((a) => a.state === 'no_cookies')) {
       return new GeminiError('upstream_unavailable', 'Gemini has no cookies yet: POST them to /admin/cookies (or write gemini.cookie_path)', 'none', { code: 'no_cookies', retryable: false });
     }
-    return new GeminiError('upstream_unavailable', 'No Gemini account is usable right now (see /admin/cookies/status)', 'none', { code: 'no_usable_account', retryable: false });
+    const why = this.order.map((a) => `${a.name}: ${a.displayState}${a.lastError ? ` (${a.lastError})` : ''}`).join('; ');
+    return new GeminiError('upstream_unavailable', `No Gemini account is usable right now: ${why}`, 'none', { code: 'no_usable_account', retryable: false });
   }
 
   /** The conversation's own account first (reuse), then the healthy others round-robin. */

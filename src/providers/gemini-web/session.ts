@@ -301,13 +301,12 @@ export class GeminiSession {
    * family, best effort. Also returns the interval Google asks for (`identity.hfcr`), if it says.
    */
   async rotate(signal?: AbortSignal): Promise<string | undefined> {
-    const psid = this.jar.get('__Secure-1PSID') ?? '';
     const before = this.jar.get('__Secure-1PSIDTS');
     const res = await this.send('POST', `${this.options.endpoints.accounts}/RotateCookies`, {
       signal,
       withCookies: false,
       body: '[000,"-0000000000000000000"]',
-      headers: { 'content-type': 'application/json', origin: this.options.endpoints.accounts, cookie: `__Secure-1PSID=${psid}; __Secure-1PSIDTS=${before ?? ''}` },
+      headers: { 'content-type': 'application/json', origin: this.options.endpoints.accounts, cookie: this.rotationCookies() },
     });
     if (res.status !== 200) throw fromHttpStatus(res.status, 'RotateCookies', res.body);
     this.absorb(res.setCookie);
@@ -316,6 +315,11 @@ export class GeminiSession {
     await this.rotatePage(signal).catch(() => undefined);
     const after = this.jar.get('__Secure-1PSIDTS');
     return after !== before ? after : undefined;
+  }
+
+  /** RotateCookies answers 401 to more cookies than these two. */
+  private rotationCookies(): string {
+    return `__Secure-1PSID=${this.jar.get('__Secure-1PSID') ?? ''}; __Secure-1PSIDTS=${this.jar.get('__Secure-1PSIDTS') ?? ''}`;
   }
 
   /** Seconds between rotations Google asked for in its last RotateCookies answer. */
@@ -330,8 +334,9 @@ export class GeminiSession {
     if (page.status !== 200 || !id) return;
     const res = await this.send('POST', `${this.options.endpoints.accounts}/RotateCookies`, {
       signal,
+      withCookies: false,
       body: JSON.stringify([658, id]),
-      headers: { 'content-type': 'application/json', origin: this.options.endpoints.accounts },
+      headers: { 'content-type': 'application/json', origin: this.options.endpoints.accounts, cookie: this.rotationCookies() },
     });
     if (res.status === 200) this.absorb(res.setCookie);
   }
