@@ -31,6 +31,14 @@ export async function diagnoseGemini(subject: DoctorSubject, config: GatewayConf
     const account = subject.account(name)!;
     print(`Gemini account "${name}" (${account.cookiePath}):`);
     const status = account.status(false);
+    if (!status.has_psid && account.isGuest) {
+      // No cookies, guest mode: what works is a Flash prompt as a signed-out visitor.
+      print(`! guest: no cookies yet; ${config.guest_models.join(', ')} answered as a signed-out visitor (add cookies for the rest)`);
+      for (const model of config.guest_models) {
+        record(await step(`prompt on ${model} (guest)`, async () => `"${(await oneLine(subject, model)).slice(0, 60)}"${account.lastServed ? `, served by ${account.lastServed.name ?? account.lastServed.id}` : ''}`));
+      }
+      continue;
+    }
     if (!record(Boolean(status.has_psid))) {
       print(`✗ cookies: none found (write the file or use \`gemini-gateway cookies import\`)`);
       continue;
