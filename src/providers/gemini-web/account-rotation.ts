@@ -32,6 +32,8 @@ export interface RotatingAccount {
   deviceBound: boolean;
   cookieSet(): CookieSet | undefined;
   ready(): Promise<GeminiSession>;
+  /** A session on the current cookies that was not started (for a rotation when starting fails). */
+  bareSession(): GeminiSession;
   /** Save, use and publish new cookies. */
   install(set: CookieSet): Promise<void>;
   mark(effect: AccountEffect, error: Error): void;
@@ -44,7 +46,8 @@ export class CookieRotation {
   nextAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private intervalMs = 600_000;
-  private enabled = false;
+  /** Rotation is on (`gemini.auto_refresh`). */
+  enabled = false;
   /** The interval Google asked for in its last RotateCookies answer. */
   private askedMs: number | undefined;
 
@@ -104,8 +107,14 @@ export class CookieRotation {
   private async rotateOnce(): Promise<RotationRecord> {
     const at = new Date().toISOString();
     const name = this.account.name;
+    let bare: GeminiSession | undefined;
     try {
-      const session = await this.account.ready();
+      // Rotation needs only the two cookies: when a session cannot start because PSIDTS already
+      // died (the page shows a signed-out visitor), rotate on a bare session, as Google allows.
+      const session = await this.account.ready().catch((error: unknown) => {
+        if (!(error instanceof GeminiError && error.effect === 'expired')) throw error;
+        return (bare = this.account.bareSession());
+      });
       const fresh = await session.rotate();
       if (session.rotationIntervalS) this.askedMs = session.rotationIntervalS * 1000;
       if (!fresh) {
@@ -120,14 +129,18 @@ export class CookieRotation {
       this.last = { at, result: 'rotated' };
       this.log.info({ account: name }, 'gemini cookie rotated');
       // A rotation is when expired cookies show: re-read the account and its models (1016 = signed out).
-      await session.loadStatus().catch((error: unknown) => {
-        if (error instanceof GeminiError && error.effect !== 'none') this.account.mark(error.effect, error);
-      });
+      if (!bare) {
+        await session.loadStatus().catch((error: unknown) => {
+          if (error instanceof GeminiError && error.effect !== 'none') this.account.mark(error.effect, error);
+        });
+      }
     } catch (error) {
       const failure = error instanceof GeminiError ? error : new GeminiError('upstream_unavailable', (error as Error).message);
       if (failure.effect !== 'none') this.account.mark(failure.effect, failure);
       this.last = { at, result: 'error', error: failure.message };
       this.log.warn({ account: name, err: failure.message }, 'gemini cookie rotation failed');
+    } finally {
+      await (bare as GeminiSession | undefined)?.close();
     }
     return this.last;
   }

@@ -101,11 +101,11 @@ export class Account implements RotatingAccount, SyncedAccount {
   /** Re-read /app (build label, tokens) and the account's models; a failure marks the account. */
   async refreshPage(signal?: AbortSignal): Promise<void> {
     if (!this.session && this.state === 'expired' && this.cookies) {
-      // Expired once is not expired forever (Google answered as a guest for a while): try again.
-      await this.ready(signal).then(
-        () => this.setState('ok', 'signed in again'),
-        () => undefined,
-      );
+      // Expired once is not expired forever: Google answered as a guest for a while, or PSIDTS died
+      // and a rotation brings it back (when rotation is on). Try again, quietly.
+      const signedIn = () => this.ready(signal).then(() => true, () => false);
+      if (!(await signedIn()) && this.rotation.enabled && (await this.rotation.rotate()).result === 'rotated') await signedIn();
+      if (this.session) this.setState('ok', 'signed in again');
       return;
     }
     const session = this.session;
@@ -115,8 +115,10 @@ export class Account implements RotatingAccount, SyncedAccount {
       await session.loadStatus(signal);
       if (session.at) this.cachedAt = session.at;
     } catch (error) {
-      if (error instanceof GeminiError) this.mark(error.effect, error);
-      else throw error;
+      if (!(error instanceof GeminiError)) throw error;
+      // PSIDTS died between rotations: rotate now rather than leave the account expired until someone asks.
+      if (error.effect === 'expired' && this.rotation.enabled && (await this.rotation.rotate()).result === 'rotated') return;
+      this.mark(error.effect, error);
     }
   }
 
@@ -303,6 +305,10 @@ export class Account implements RotatingAccount, SyncedAccount {
   // For rotation and replica sync (RotatingAccount, SyncedAccount).
   cookieSet(): CookieSet | undefined {
     return this.cookies;
+  }
+
+  bareSession(): GeminiSession {
+    return this.newSession(this.cookies);
   }
 
   rotatable(): boolean {
