@@ -4,6 +4,7 @@
 
 import pino, { type Logger } from 'pino';
 import type { GatewayConfig, LogLevel } from './config/schema.js';
+import { openRotatingFile } from './log-file.js';
 import type { SecretRegistry } from './secrets.js';
 
 type LoggingConfig = GatewayConfig['logging'];
@@ -32,8 +33,8 @@ const REDACT_PATHS = [
   '*.tokens',
 ];
 
-// pino-pretty and pino-roll (which pulls date-fns) load only when a config asks for them: they cost
-// start-up time and memory the default JSON-to-stdout setup does not need.
+// pino-pretty loads only when a config asks for text: it costs start-up time and memory the
+// default JSON-to-stdout setup does not need.
 type PrettyFactory = typeof import('pino-pretty');
 let pretty: PrettyFactory | undefined;
 
@@ -110,7 +111,7 @@ export class LogManager {
     const fileKey = config.file ? JSON.stringify([config.file, config.rotation, config.max_files]) : '';
     if (fileKey !== this.fileKey) {
       const old = this.fileSink;
-      this.fileSink = config.file ? await openRollingFile(config) : undefined;
+      this.fileSink = config.file ? openRotatingFile({ file: config.file, rotation: config.rotation, maxFiles: config.max_files }) : undefined;
       this.fileKey = fileKey;
       old?.end();
     }
@@ -187,15 +188,4 @@ export class LogManager {
     this.overrideTimer = undefined;
     this.override = null;
   }
-}
-
-async function openRollingFile(config: LoggingConfig): Promise<LineSink & { end(): unknown }> {
-  const rotation = config.rotation;
-  const { default: pinoRoll } = await import('pino-roll');
-  return (await pinoRoll({
-    file: config.file!,
-    mkdir: true,
-    ...('sizeBytes' in rotation ? { size: `${rotation.sizeBytes}b` } : { frequency: rotation.frequency }),
-    limit: { count: config.max_files },
-  })) as unknown as LineSink & { end(): unknown };
 }

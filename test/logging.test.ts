@@ -95,17 +95,22 @@ describe('formats and files', () => {
     await waitFor(() => g!.logs.lines().some((l) => l.path === '/v1/models'));
   });
 
-  it('writes to logging.file and rotates by size', async () => {
+  it('writes to the file logging.file names and rotates it by size to gateway.1.log …', async () => {
     g = await startTestGateway((dir) => `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  file: ${path.join(dir, 'logs', 'gateway.log')}\n  rotation: 2 KB\n  max_files: 3\n`);
     const file = path.join(g.dir, 'logs', 'gateway.log');
+    await fetch(`${g.gw.url}/v1/models`, { headers: auth });
+    await waitFor(async () => (await readFile(file, 'utf8').catch(() => '')).includes('"path":"/v1/models"'));
     for (let i = 0; i < 40; i++) await fetch(`${g.gw.url}/v1/models`, { headers: auth });
     await new Promise((r) => setTimeout(r, 100));
     const files = (await readdir(path.dirname(file))).sort();
-    expect(files.length).toBeGreaterThan(1);
+    // The named file (current) plus at most max_files rotated ones, numbered newest first.
+    expect(files).toContain('gateway.log');
+    expect(files).toContain('gateway.1.log');
     expect(files.length).toBeLessThanOrEqual(4);
+    for (const f of files) expect(f).toMatch(/^gateway(\.[123])?\.log$/);
     const contents = await Promise.all(files.map((f) => readFile(path.join(path.dirname(file), f), 'utf8')));
     expect(contents.join('')).toContain('"path":"/v1/models"');
-    // pino-roll checks the size after buffered writes, so a file can pass 2 KB by a few lines.
+    // The size is checked after buffered writes, so a file can pass 2 KB by a few lines.
     for (const content of contents) expect(Buffer.byteLength(content)).toBeLessThan(16 * 1024);
   });
 });
