@@ -5,6 +5,7 @@
 import pino, { type Logger } from 'pino';
 import type { GatewayConfig, LogLevel } from './config/schema.js';
 import { openRotatingFile } from './log-file.js';
+import { formatTextLine } from './log-text.js';
 import type { SecretRegistry } from './secrets.js';
 
 type LoggingConfig = GatewayConfig['logging'];
@@ -33,25 +34,8 @@ const REDACT_PATHS = [
   '*.tokens',
 ];
 
-// pino-pretty loads only when a config asks for text: it costs start-up time and memory the
-// default JSON-to-stdout setup does not need.
-type PrettyFactory = typeof import('pino-pretty');
-let pretty: PrettyFactory | undefined;
-
-async function loadPretty(): Promise<PrettyFactory> {
-  pretty ??= ((await import('pino-pretty')) as unknown as { default: PrettyFactory }).default;
-  return pretty;
-}
-
 function textSink(output: NodeJS.WritableStream | LineSink): LineSink {
-  return pretty!({
-    destination: output as NodeJS.WritableStream,
-    sync: true,
-    colorize: false,
-    singleLine: true,
-    translateTime: 'SYS:yyyy-mm-dd HH:MM:ss',
-    ignore: 'pid,hostname',
-  });
+  return { write: (line) => output.write(formatTextLine(line)) };
 }
 
 /** The object pino writes to: scrubs secrets, then hands the line to the current sinks. */
@@ -115,7 +99,6 @@ export class LogManager {
       this.fileKey = fileKey;
       old?.end();
     }
-    if (config.format === 'text') await loadPretty();
     const outputs: Array<NodeJS.WritableStream | LineSink> = [this.stdout];
     if (this.fileSink) outputs.push(this.fileSink);
     this.destination.sinks = outputs.map((o) => (config.format === 'text' ? textSink(o) : (o as LineSink)));

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { formatTextLine } from '../src/log-text.js';
 import { appFor, type TestApp } from './helpers/app.js';
 import { startTestGateway, waitFor, type TestGateway } from './helpers/gateway.js';
 
@@ -81,12 +82,22 @@ describe('run-time log level', () => {
 });
 
 describe('formats and files', () => {
+  it("text lines read like the design's: time | LEVEL | request | model | status | duration, then extra fields", () => {
+    const time = new Date(2026, 0, 31, 14, 30, 25).getTime();
+    const json = JSON.stringify({ level: 'info', time, reqId: 'req-1', method: 'POST', path: '/v1/chat/completions', status: 200, duration_ms: 1200, model: 'gemini-2.5-pro', provider: 'gemini', tokens: { input: 12, output: 150 }, msg: 'POST /v1/chat/completions | gemini-2.5-pro | 200 | 1.200s' });
+    expect(formatTextLine(json)).toBe('2026-01-31 14:30:25 | INFO | POST /v1/chat/completions | gemini-2.5-pro | 200 | 1.200s | reqId=req-1 provider=gemini tokens={"input":12,"output":150}\n');
+    const warn = JSON.stringify({ level: 'warn', time, module: 'config', changed: ['auth.bearer_token'], msg: 'config reloaded' });
+    expect(formatTextLine(warn)).toBe('2026-01-31 14:30:25 | WARNING | config reloaded | module=config changed=["auth.bearer_token"]\n');
+  });
+
   it('text format writes one readable line per entry, switchable by reload', async () => {
     g = await startTestGateway(`auth:\n  bearer_token: ${TOKEN}\nlogging:\n  format: text\n`);
     await fetch(`${g.gw.url}/v1/models`, { headers: auth });
     await waitFor(() => g!.logs.text.includes('GET /v1/models'));
     const line = g.logs.text.split('\n').find((l) => l.includes('GET /v1/models'))!;
-    expect(line).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] INFO: GET \/v1\/models \| - \| 200 \| /);
+    // The design's line first (time | level | method path | model | status | duration), then the rest.
+    expect(line).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \| INFO \| GET \/v1\/models \| - \| 200 \| \d+\.\d{3}s \| .*client=default/);
+    expect(line).not.toMatch(/path=|duration_ms=/);
 
     await g.writeConfig(`auth:\n  bearer_token: ${TOKEN}\nlogging:\n  format: json\n`);
     await waitFor(() => g!.gw.store.current().version === 2, 1000);
