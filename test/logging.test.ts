@@ -50,6 +50,19 @@ describe('run-time log level', () => {
     expect(t.output.lines().filter((l) => l.path === '/v1/models')).toHaveLength(0);
   });
 
+  it("takes the design's query form, POST /admin/logging?level=DEBUG, and answers status success", async () => {
+    t = await appFor(`auth:\n  bearer_token: ${TOKEN}\n`);
+    const res = await t.app.inject({ method: 'POST', url: '/admin/logging?level=DEBUG', headers: auth });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'success', level: 'debug', override: { level: 'debug', expires_at: null } });
+    expect(t.logs.logger.level).toBe('debug');
+    const timed = await t.app.inject({ method: 'POST', url: '/admin/logging?level=warning&ttl_seconds=60', headers: auth });
+    expect(timed.json()).toMatchObject({ status: 'success', level: 'warn', override: { expires_at: expect.any(String) } });
+    const bad = await t.app.inject({ method: 'POST', url: '/admin/logging?level=loud', headers: auth });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toContain('unknown level "loud"');
+  });
+
   it('reverts to the configured level after the TTL', async () => {
     t = await appFor(`auth:\n  bearer_token: ${TOKEN}\n`);
     const res = await t.app.inject({ method: 'POST', url: '/admin/logging', headers: auth, payload: { level: 'debug', ttl_seconds: 1 } });
