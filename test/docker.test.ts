@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfigText } from '../src/config/load.js';
 import { waitFor } from './helpers/gateway.js';
 
 const dockerfile = await readFile('Dockerfile', 'utf8');
@@ -172,6 +173,16 @@ describe('compose files', () => {
     expect(gw.healthcheck).toBeDefined();
     expect(gw.environment).toMatchObject({ BEARER_TOKEN: expect.stringMatching(/^\$\{BEARER_TOKEN:\?/), NODE_OPTIONS: expect.any(String) });
     expect(gw.deploy).toEqual({ resources: { limits: { memory: '512M', cpus: '1.0' } } });
+  });
+
+  it("runs the design's config.yaml (no g4f.base_url) against the g4f sidecar: G4F_BASE_URL wins", async () => {
+    const env = { ...(compose.services['gemini-gateway']!.environment as Record<string, string>), BEARER_TOKEN: 'from-dot-env-0123456789' };
+    const loaded = parseConfigText(await readFile('test/fixtures/design/config.yaml', 'utf8'), env);
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.config.g4f.base_url).toBe('http://g4f:1337/v1');
+    expect(loaded.config.gemini.models).toEqual(['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-3.0-pro', 'gemini-2.0-flash']);
+    for (const model of loaded.config.gemini.models) expect(loaded.config.gemini.model_map[model], model).toBeDefined();
   });
 
   it('sets no environment variable that would silently shadow a hot-reloadable key of config.yaml', () => {
