@@ -278,6 +278,13 @@ describe('cookies and accounts', () => {
     expect((await chat('now')).status).toBe(200);
   });
 
+  it('the answer to POST /admin/cookies reports the configured auto_refresh (was always true)', async () => {
+    await gateway('  auto_refresh: false\n', null);
+    const saved = await fetch(`${t!.gw.url}/admin/cookies`, { method: 'POST', headers: auth, body: cookieJson() });
+    expect(saved.status).toBe(200);
+    expect(((await saved.json()) as { account: { auto_refresh: boolean } }).account.auto_refresh).toBe(false);
+  });
+
   it('saves cookies without reaching Google with ?verify=false; status carries the default account at the top level', async () => {
     await gateway('', null);
     const top = (await (await fetch(`${t!.gw.url}/admin/cookies/status`, { headers: auth })).json()) as Record<string, unknown>;
