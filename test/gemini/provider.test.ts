@@ -288,7 +288,7 @@ describe('cookies and accounts', () => {
   it('saves cookies without reaching Google with ?verify=false; status carries the default account at the top level', async () => {
     await gateway('', null);
     const top = (await (await fetch(`${t!.gw.url}/admin/cookies/status`, { headers: auth })).json()) as Record<string, unknown>;
-    expect(top).toMatchObject({ has_psid: false, has_psidts: false, updated_at: null, auto_refresh: true, state: 'no_cookies' });
+    expect(top).toMatchObject({ has_psid: false, has_psidts: false, updated_at: null, auto_refresh: true });
     const before = { preflights: fake.preflights, appLoads: fake.appLoads, rpcs: fake.rpcs.length };
     const saved = await fetch(`${t!.gw.url}/admin/cookies?verify=false`, { method: 'POST', headers: auth, body: cookieJson() });
     expect(saved.status, await saved.clone().text()).toBe(200);
