@@ -25,9 +25,9 @@ const WARMUP = Number(process.env.LOAD_WARMUP_SECONDS ?? 20);
 const LEAK_BYTES = Number(process.env.LOAD_LEAK_BYTES ?? 0);
 // Memory is read between rounds of load, idle, after a full GC: ROUNDS rounds, judged from round
 // JUDGE_FROM (the first rounds still fill bounded caches). Retained memory may grow LEAK_LIMIT bytes per
-// request served before it counts as a leak. Measured on a shared 2-core machine (load average 7-8,
-// event-loop p99 0.5-0.7 s): 24.6 bytes per request without a leak; 686.6 with a deliberate leak of
-// 1 KB per request (LOAD_LEAK_BYTES=1024), which fails.
+// request served before it counts as a leak. Measured on a shared 2-core machine (load average 4-8,
+// event-loop p99 0.15-0.7 s): 24.6 and 50.2 bytes per request without a leak; 686.6 and 611.5 with a
+// deliberate leak of 1 KB per request (LOAD_LEAK_BYTES=1024), which fails.
 const ROUNDS = 6;
 const JUDGE_FROM = 2;
 const LEAK_LIMIT = 128;
