@@ -11,6 +11,7 @@ import { GatewayError, toGatewayError } from './core/gateway-error.js';
 import { errorReply } from './protocols/errors.js';
 import { trackInflight } from './http/lifecycle.js';
 import type { LogManager } from './logging.js';
+import { answerBeforeBody } from './http/early-answer.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerAnthropicRoutes } from './protocols/anthropic/route.js';
 import { registerModelRoutes } from './protocols/models.js';
@@ -92,6 +93,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
+    if (!request.raw.complete) answerBeforeBody(request, reply); // the client may still be sending
     if (isStream(payload) && request.ctx) markFirstByte(request, reply);
     return payload;
   });

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
+import { isEntryPoint } from './entry-point.js';
 import { formatIssues, loadConfigFile, resolveConfigPath } from './config/load.js';
 import { maskedConfig } from './config/mask.js';
 import type { GatewayConfig } from './config/schema.js';
@@ -143,8 +144,9 @@ async function doctor(print: Print, env: NodeJS.ProcessEnv): Promise<number> {
   return ok ? 0 : 1;
 }
 
-// Run when executed directly (the package bin).
-if (process.argv[1] && /cli\.js$/.test(process.argv[1])) {
+// Run when executed directly: `node dist/cli.js` or through npm's bin link (`gemini-gateway`, a
+// symlink or shim with another name), so compare real paths rather than the file name.
+if (isEntryPoint(process.argv[1], import.meta.url)) {
   void runCli(process.argv.slice(2)).then((code) => {
     if (code >= 0) process.exit(code);
   });

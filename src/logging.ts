@@ -4,6 +4,8 @@
 
 import pino, { type Logger } from 'pino';
 import type { GatewayConfig, LogLevel } from './config/schema.js';
+import { openRotatingFile } from './log-file.js';
+import { formatTextLine } from './log-text.js';
 import type { SecretRegistry } from './secrets.js';
 
 type LoggingConfig = GatewayConfig['logging'];
@@ -32,25 +34,8 @@ const REDACT_PATHS = [
   '*.tokens',
 ];
 
-// pino-pretty and pino-roll (which pulls date-fns) load only when a config asks for them: they cost
-// start-up time and memory the default JSON-to-stdout setup does not need.
-type PrettyFactory = typeof import('pino-pretty');
-let pretty: PrettyFactory | undefined;
-
-async function loadPretty(): Promise<PrettyFactory> {
-  pretty ??= ((await import('pino-pretty')) as unknown as { default: PrettyFactory }).default;
-  return pretty;
-}
-
 function textSink(output: NodeJS.WritableStream | LineSink): LineSink {
-  return pretty!({
-    destination: output as NodeJS.WritableStream,
-    sync: true,
-    colorize: false,
-    singleLine: true,
-    translateTime: 'SYS:yyyy-mm-dd HH:MM:ss',
-    ignore: 'pid,hostname',
-  });
+  return { write: (line) => output.write(formatTextLine(line)) };
 }
 
 /** The object pino writes to: scrubs secrets, then hands the line to the current sinks. */
@@ -110,11 +95,10 @@ export class LogManager {
     const fileKey = config.file ? JSON.stringify([config.file, config.rotation, config.max_files]) : '';
     if (fileKey !== this.fileKey) {
       const old = this.fileSink;
-      this.fileSink = config.file ? await openRollingFile(config) : undefined;
+      this.fileSink = config.file ? openRotatingFile({ file: config.file, rotation: config.rotation, maxFiles: config.max_files }) : undefined;
       this.fileKey = fileKey;
       old?.end();
     }
-    if (config.format === 'text') await loadPretty();
     const outputs: Array<NodeJS.WritableStream | LineSink> = [this.stdout];
     if (this.fileSink) outputs.push(this.fileSink);
     this.destination.sinks = outputs.map((o) => (config.format === 'text' ? textSink(o) : (o as LineSink)));
@@ -187,15 +171,4 @@ export class LogManager {
     this.overrideTimer = undefined;
     this.override = null;
   }
-}
-
-async function openRollingFile(config: LoggingConfig): Promise<LineSink & { end(): unknown }> {
-  const rotation = config.rotation;
-  const { default: pinoRoll } = await import('pino-roll');
-  return (await pinoRoll({
-    file: config.file!,
-    mkdir: true,
-    ...('sizeBytes' in rotation ? { size: `${rotation.sizeBytes}b` } : { frequency: rotation.frequency }),
-    limit: { count: config.max_files },
-  })) as unknown as LineSink & { end(): unknown };
 }

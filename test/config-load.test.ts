@@ -61,6 +61,14 @@ describe('config loading', () => {
     expect(result.config.gemini.cookie_path).toBe('/env/cookies.json');
   });
 
+  it('G4F_BASE_URL sets g4f.base_url, also for a config that has none (the design\'s, in the compose set-up)', () => {
+    const bare = parseConfigText('g4f:\n  enabled: true\n  models: [gpt-4o]\n', { G4F_BASE_URL: 'http://g4f:1337/v1' });
+    expect(bare.ok && bare.config.g4f.base_url).toBe('http://g4f:1337/v1');
+    const set = parseConfigText('g4f:\n  base_url: http://10.0.0.5:1337/v1\n', { G4F_BASE_URL: 'http://g4f:1337/v1' });
+    expect(set.ok && set.config.g4f.base_url).toBe('http://g4f:1337/v1');
+    expect(set.ok && set.shadowed.map((s) => `${s.env}->${s.key}`)).toEqual(['G4F_BASE_URL->g4f.base_url']);
+  });
+
   it('rejects a bad environment override with the key it sets', () => {
     expect(issuesOf('', { SERVER_PORT: 'eighty' })).toMatch(/^server\.port: /);
   });

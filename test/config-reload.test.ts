@@ -35,6 +35,29 @@ describe('config hot reload', () => {
     expect(t.logs.lines().some((l) => l.msg === 'config reloaded' && (l.changed as string[]).includes('auth.bearer_token'))).toBe(true);
   });
 
+  it('warns, naming both, when an edited key is overridden by an environment variable (BEARER_TOKEN, COOKIE_PATH)', async () => {
+    const env = { BEARER_TOKEN: 'env-token-cccccccc', COOKIE_PATH: '/tmp/env-cookies.json' };
+    t = await startTestGateway(config('file-token-aaaa', 'gemini:\n  cookie_path: /tmp/a.json\n'), { env });
+    await t.writeConfig(config('file-token-bbbb', 'gemini:\n  cookie_path: /tmp/b.json\n'));
+    await waitFor(() => t!.gw.store.current().version === 2, 1000);
+    const warnings = t.logs.lines().filter((l) => l.level === 'warn' && typeof l.env === 'string');
+    expect(warnings.map((l) => [l.key, l.env])).toEqual([
+      ['auth.bearer_token', 'BEARER_TOKEN'],
+      ['gemini.cookie_path', 'COOKIE_PATH'],
+    ]);
+    expect(warnings[0]!.msg).toContain('auth.bearer_token changed in the config file, but the environment variable BEARER_TOKEN overrides it');
+    // The environment still wins, and no token value reaches the log.
+    expect(await status(t, 'env-token-cccccccc')).toBe(200);
+    expect(await status(t, 'file-token-bbbb')).toBe(401);
+    expect(t.logs.text).not.toMatch(/file-token-|env-token-/);
+
+    // An edit of other keys says nothing about the shadowed ones.
+    t.logs.clear();
+    await t.writeConfig(config('file-token-bbbb', 'gemini:\n  cookie_path: /tmp/b.json\nlogging:\n  level: debug\n'));
+    await waitFor(() => t!.gw.store.current().version === 3, 1000);
+    expect(t.logs.lines().filter((l) => typeof l.env === 'string')).toEqual([]);
+  });
+
   it('applies a file rewritten in place, and more than once', async () => {
     t = await startTestGateway(config('first-token-aaaa'));
     await writeFile(t.configPath, config('second-token-bbbb'));

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfigText } from '../src/config/load.js';
 import { waitFor } from './helpers/gateway.js';
 
 const dockerfile = await readFile('Dockerfile', 'utf8');
@@ -121,6 +122,25 @@ describe('image recipe, run step by step', () => {
 const compose = parse(await readFile('docker-compose.yml', 'utf8')) as { services: Record<string, Record<string, unknown>> };
 const rpi = parse(await readFile('docker-compose.rpi.yml', 'utf8')) as { services: Record<string, Record<string, unknown>> };
 
+type Service = Record<string, unknown>;
+
+/** A compose service with `extends` resolved the way compose merges it (mappings merged, the rest replaced). */
+async function resolveService(file: string, name: string): Promise<Service> {
+  const doc = parse(await readFile(file, 'utf8')) as { services: Record<string, Service> };
+  const service = doc.services[name];
+  if (!service) throw new Error(`${file} has no service ${name}`);
+  const { extends: base, ...own } = service as Service & { extends?: { file?: string; service: string } };
+  if (!base) return own;
+  const parent = await resolveService(base.file ? path.join(path.dirname(file), base.file) : file, base.service);
+  const merged: Service = { ...parent };
+  for (const [key, value] of Object.entries(own)) {
+    const inherited = parent[key];
+    const mergeable = (v: unknown) => v && typeof v === 'object' && !Array.isArray(v);
+    merged[key] = mergeable(value) && mergeable(inherited) ? { ...(inherited as object), ...(value as object) } : value;
+  }
+  return merged;
+}
+
 describe('compose files', () => {
   it('runs the gateway with config read-only, cookies and logs volumes, restart and healthcheck', () => {
     const gw = compose.services['gemini-gateway']!;
@@ -143,5 +163,35 @@ describe('compose files', () => {
     const gw = rpi.services['gemini-gateway']!;
     expect(gw.deploy).toEqual({ resources: { limits: { memory: '512M', cpus: '1.0' } } });
     expect((gw.environment as Record<string, string>).NODE_OPTIONS).toBe('--max-old-space-size=256 --max-semi-space-size=4');
+  });
+
+  it('the Pi file works on its own (docker compose -f docker-compose.rpi.yml up), as the design shows', async () => {
+    const gw = await resolveService('docker-compose.rpi.yml', 'gemini-gateway');
+    expect(gw.build).toBe('.');
+    expect(gw.ports).toEqual(['8022:8022']);
+    expect(gw.volumes).toEqual(['./config:/app/config:ro', './cookies:/app/cookies', './logs:/app/logs']);
+    expect(gw.healthcheck).toBeDefined();
+    expect(gw.environment).toMatchObject({ BEARER_TOKEN: expect.stringMatching(/^\$\{BEARER_TOKEN:\?/), NODE_OPTIONS: expect.any(String) });
+    expect(gw.deploy).toEqual({ resources: { limits: { memory: '512M', cpus: '1.0' } } });
+  });
+
+  it("runs the design's config.yaml (no g4f.base_url) against the g4f sidecar: G4F_BASE_URL wins", async () => {
+    const env = { ...(compose.services['gemini-gateway']!.environment as Record<string, string>), BEARER_TOKEN: 'from-dot-env-0123456789' };
+    const loaded = parseConfigText(await readFile('test/fixtures/design/config.yaml', 'utf8'), env);
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.config.g4f.base_url).toBe('http://g4f:1337/v1');
+    expect(loaded.config.gemini.models).toEqual(['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-3.0-pro', 'gemini-2.0-flash']);
+    // Each design model is served: by its own entry or as an alias of a current one.
+    const { model_map: map, model_aliases: aliases } = loaded.config.gemini;
+    for (const model of loaded.config.gemini.models) expect(map[model] ?? map[aliases[model] ?? ''], model).toBeDefined();
+  });
+
+  it('sets no environment variable that would silently shadow a hot-reloadable key of config.yaml', () => {
+    const env = compose.services['gemini-gateway']!.environment as Record<string, string>;
+    // COOKIE_PATH would override gemini.cookie_path from the file; the default already points into the volume.
+    expect(env.COOKIE_PATH).toBeUndefined();
+    // The ones left (BEARER_TOKEN, G4F_BASE_URL) are announced on reload (test/config-reload.test.ts).
+    expect(Object.keys(env).sort()).toEqual(['BEARER_TOKEN', 'CONFIG_PATH', 'G4F_BASE_URL']);
   });
 });

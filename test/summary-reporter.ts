@@ -1,8 +1,16 @@
 // Prints one plain closing line, "tests: N passed, N failed[, N skipped]", after vitest's own
 // report, so CI logs state the outcome in a form any log reader understands.
+// Tests skipped for a missing system package (test/helpers/system-deps.ts) are named again there.
 import type { Reporter, TestModule } from 'vitest/node';
+import { MISSING_MARK } from './helpers/system-deps.js';
 
 export default class SummaryReporter implements Reporter {
+  private readonly missing = new Set<string>();
+
+  onUserConsoleLog(log: Parameters<NonNullable<Reporter['onUserConsoleLog']>>[0]): void {
+    if (log.content.includes(MISSING_MARK)) this.missing.add(log.content.trim());
+  }
+
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
     let passed = 0;
     let failed = 0;
@@ -18,6 +26,7 @@ export default class SummaryReporter implements Reporter {
       const tests = [...module.children.allTests()];
       if (module.state() === 'failed' && !tests.some((t) => t.result().state === 'failed')) failed++;
     }
+    for (const line of this.missing) process.stdout.write(`\n${line}`);
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   }
 }

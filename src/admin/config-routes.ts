@@ -58,7 +58,8 @@ export function registerAdminRoutes(app: FastifyInstance, { store, logs, provide
   });
 
   app.post('/admin/logging', async (request) => {
-    const parsed = loggingBody.safeParse(request.body ?? {});
+    // The design's call is `POST /admin/logging?level=DEBUG` (query, no body); the JSON body works too.
+    const parsed = loggingBody.safeParse(request.body ?? loggingQuery(request.query));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const param = issue.path.join('.') || undefined;
@@ -68,6 +69,11 @@ export function registerAdminRoutes(app: FastifyInstance, { store, logs, provide
     if (!level) throw new GatewayError('invalid_request', `level: unknown level "${parsed.data.level}"`, { param: 'level' });
     logs.setOverride(level, parsed.data.ttl_seconds);
     request.log.warn({ level, ttl_seconds: parsed.data.ttl_seconds ?? null }, 'log level switched by admin');
-    return logs.status();
+    return { status: 'success', ...logs.status() };
   });
+}
+
+function loggingQuery(query: unknown): Record<string, unknown> {
+  const { level, ttl_seconds: ttl } = (query ?? {}) as Record<string, string | undefined>;
+  return { ...(level !== undefined && { level }), ...(ttl !== undefined && { ttl_seconds: Number(ttl) }) };
 }

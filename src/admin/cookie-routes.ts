@@ -20,16 +20,22 @@ export function registerCookieRoutes(app: FastifyInstance, providers: ProviderRe
   // Pasted cookie text (Cookie header, cookies.txt) arrives as text/plain.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  app.post<{ Querystring: { account?: string } }>('/admin/cookies', async (request) => {
+  // `?verify=false` saves without asking Google: offline set-ups, and the design's call (save, reload).
+  app.post<{ Querystring: { account?: string; verify?: string } }>('/admin/cookies', async (request) => {
     const target = accounts(providers);
     const name = target.resolve(request.query.account);
     requireBody(request.body);
-    const status = await target.replace(name, request.body);
-    request.log.info({ account: name }, 'gemini cookies replaced');
-    return { status: 'success', message: 'Cookies updated and verified', account: status };
+    const verify = !['false', '0', 'no'].includes(String(request.query.verify ?? '').toLowerCase());
+    const status = await target.replace(name, request.body, { verify });
+    request.log.info({ account: name, verified: verify }, verify ? 'gemini cookies replaced' : 'gemini cookies saved without verification');
+    return { status: 'success', message: verify ? 'Cookies updated and verified' : 'Cookies saved (not verified)', account: status };
   });
 
-  app.get('/admin/cookies/status', async () => ({ accounts: accounts(providers).status() }));
+  // The default account's fields also at the top level, as the design's response has them.
+  app.get('/admin/cookies/status', async () => {
+    const all = accounts(providers).status();
+    return { ...all[0], accounts: all };
+  });
 
   // Check pasted cookies without saving them (the console shows the result before "Save").
   app.post<{ Querystring: { account?: string } }>('/admin/cookies/check', async (request) => {

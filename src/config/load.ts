@@ -15,10 +15,20 @@ export interface ConfigIssue {
 }
 
 export type LoadResult =
-  | { ok: true; config: GatewayConfig; source: 'file' | 'defaults'; fingerprint: string }
+  | { ok: true; config: GatewayConfig; source: 'file' | 'defaults'; fingerprint: string; shadowed: ShadowedKey[] }
   | { ok: false; issues: ConfigIssue[]; fingerprint: string };
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * A config key an environment variable overrides, with a digest of the file's own value (never the
+ * value: it may be a token), so a reload can tell that an edit of that key had no effect.
+ */
+export interface ShadowedKey {
+  key: string;
+  env: string;
+  fileDigest: string;
+}
 
 export function resolveConfigPath(env: Env = process.env): string {
   return path.resolve(env.CONFIG_PATH?.trim() || 'config/config.yaml');
@@ -31,6 +41,8 @@ const ENV_OVERRIDES: Array<{ env: string; key: string[]; number?: boolean }> = [
   { env: 'BEARER_TOKEN', key: ['auth', 'bearer_token'] },
   { env: 'LOG_LEVEL', key: ['logging', 'level'] },
   { env: 'COOKIE_PATH', key: ['gemini', 'cookie_path'] },
+  // The compose set-up's gpt4free sidecar (http://g4f:1337/v1), also for configs without g4f.base_url.
+  { env: 'G4F_BASE_URL', key: ['g4f', 'base_url'] },
 ];
 
 export function formatIssues(issues: ConfigIssue[]): string {
@@ -70,14 +82,14 @@ export function parseConfigText(text: string | undefined, env: Env = process.env
 
   const issues: ConfigIssue[] = [];
   const interpolated = interpolate(raw, [], env, issues) as Record<string, unknown>;
-  applyEnvOverrides(interpolated, env);
+  const shadowed = applyEnvOverrides(interpolated, env);
   if (issues.length > 0) return { ok: false, issues, fingerprint };
 
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) {
     return { ok: false, issues: describeIssues(parsed.error.issues, []), fingerprint };
   }
-  return { ok: true, config: parsed.data, source: text === undefined ? 'defaults' : 'file', fingerprint };
+  return { ok: true, config: parsed.data, source: text === undefined ? 'defaults' : 'file', fingerprint, shadowed };
 }
 
 type ZodIssue = z.core.$ZodIssue;
@@ -122,14 +134,18 @@ function interpolate(value: unknown, at: string[], env: Env, issues: ConfigIssue
   return value;
 }
 
-function applyEnvOverrides(raw: Record<string, unknown>, env: Env): void {
+function applyEnvOverrides(raw: Record<string, unknown>, env: Env): ShadowedKey[] {
+  const shadowed: ShadowedKey[] = [];
   for (const override of ENV_OVERRIDES) {
     const value = env[override.env];
     if (value === undefined || value === '') continue;
     const [section, key] = override.key as [string, string];
     const current = raw[section];
     const target = current && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
+    const fileDigest = createHash('sha256').update(JSON.stringify(target[key] ?? null)).digest('hex');
+    shadowed.push({ key: override.key.join('.'), env: override.env, fileDigest });
     target[key] = override.number ? Number(value) : value;
     raw[section] = target;
   }
+  return shadowed;
 }

@@ -23,5 +23,11 @@ export async function reloadConfig(store: ConfigStore, log: ReloadLog, trigger: 
   if (result.restartRequired.length > 0) {
     log.warn({ keys: result.restartRequired }, `${result.restartRequired.join(', ')} changed: restart required, not applied`);
   }
+  for (const edit of result.shadowedEdits ?? []) {
+    log.warn(
+      { key: edit.key, env: edit.env },
+      `${edit.key} changed in the config file, but the environment variable ${edit.env} overrides it: the change is not applied (unset ${edit.env} to manage it in the file)`,
+    );
+  }
   return result;
 }

@@ -44,7 +44,7 @@ const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return bytes;
 });
 
-// "10 MB" rotates by size; "daily" / "hourly" by time (pino-roll frequencies).
+// "10 MB" rotates by size; "daily" / "hourly" at each local day / hour boundary (src/log-file.ts).
 const rotation = z.union([z.string(), z.number()]).transform((value, ctx) => {
   if (typeof value === 'string' && ['daily', 'hourly'].includes(value.trim().toLowerCase())) {
     return { frequency: value.trim().toLowerCase() as 'daily' | 'hourly' };

@@ -3,7 +3,7 @@
 // A reload that fails validation leaves the running snapshot untouched.
 
 import { isDeepStrictEqual } from 'node:util';
-import { loadConfigFile, type ConfigIssue, type LoadResult } from './load.js';
+import { loadConfigFile, type ConfigIssue, type LoadResult, type ShadowedKey } from './load.js';
 import { RESTART_ONLY_KEYS, type GatewayConfig } from './schema.js';
 
 export type ReloadTrigger = 'startup' | 'file' | 'signal' | 'admin';
@@ -13,10 +13,12 @@ export interface ConfigSnapshot {
   readonly version: number;
   readonly loadedAt: Date;
   readonly source: 'file' | 'defaults';
+  /** Keys environment variables override (they win over the file). */
+  readonly shadowed: readonly ShadowedKey[];
 }
 
 export type ReloadResult =
-  | { ok: true; version: number; changed: string[]; restartRequired: string[] }
+  | { ok: true; version: number; changed: string[]; restartRequired: string[]; shadowedEdits?: ShadowedKey[] }
   | { ok: false; issues: ConfigIssue[] };
 
 export interface ReloadRecord {
@@ -45,7 +47,7 @@ export class ConfigStore {
     initial: Extract<LoadResult, { ok: true }>,
     private readonly env: Record<string, string | undefined> = process.env,
   ) {
-    this.snapshot = { config: initial.config, version: 1, loadedAt: new Date(), source: initial.source };
+    this.snapshot = { config: initial.config, version: 1, loadedAt: new Date(), source: initial.source, shadowed: initial.shadowed };
     this.fingerprint = initial.fingerprint;
     this.last = { at: this.snapshot.loadedAt, trigger: 'startup', ok: true };
   }
@@ -94,10 +96,12 @@ export class ConfigStore {
     next.server.body_limit = previous.config.server.body_limit;
 
     this.fingerprint = loaded.fingerprint;
-    this.snapshot = { config: next, version: previous.version + 1, loadedAt: new Date(), source: loaded.source };
+    this.snapshot = { config: next, version: previous.version + 1, loadedAt: new Date(), source: loaded.source, shadowed: loaded.shadowed };
+    // Edits of keys an environment variable overrides change nothing: the reload report says so.
+    const shadowedEdits = loaded.shadowed.filter((s) => previous.shadowed.some((p) => p.key === s.key && p.fileDigest !== s.fileDigest));
     this.last = { at: this.snapshot.loadedAt, trigger, ok: true, changed };
     for (const listener of this.listeners) await listener(this.snapshot, previous, changed);
-    return { ok: true, version: this.snapshot.version, changed, restartRequired };
+    return { ok: true, version: this.snapshot.version, changed, restartRequired, ...(shadowedEdits.length > 0 && { shadowedEdits }) };
   }
 }
 

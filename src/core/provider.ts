@@ -51,8 +51,11 @@ export interface CookieAccounts {
   resolve(account: string | undefined): string;
   /** Per-account status for operators, cookie values masked. */
   status(): Array<Record<string, unknown>>;
-  /** Validate and save new cookies (any supported format); the old ones stay on failure. Returns the account's status. */
-  replace(account: string | undefined, input: unknown): Promise<Record<string, unknown>>;
+  /**
+   * Validate and save new cookies (any supported format); the old ones stay on failure. With
+   * `verify: false` they are saved without asking Google (offline set-ups). Returns the account's status.
+   */
+  replace(account: string | undefined, input: unknown, options?: { verify?: boolean }): Promise<Record<string, unknown>>;
   /** What pasted cookies would give, without saving them. */
   check(account: string | undefined, input: unknown): Promise<{ account: string } & Record<string, unknown>>;
   /** A one-line prompt through one account; resolves to the answer text. */

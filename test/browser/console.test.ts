@@ -2,17 +2,17 @@
 // The admin console in a real browser: Debian's chromium driven by playwright-core. Login, paste
 // invalid and valid cookies, watch a request appear, switch the log level, reload the config.
 // Screenshots of each page go to docs/img/ (shown in the README).
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from '../fakes/gemini-web.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { requireSystemPackage } from '../helpers/system-deps.js';
 
+// Debian's chromium (no browser download): playwright-core drives it.
 const CHROMIUM = '/usr/bin/chromium';
-const AVAILABLE = existsSync(CHROMIUM);
-if (!AVAILABLE && process.env.CI) throw new Error('chromium missing: .ci/run installs it');
+const AVAILABLE = requireSystemPackage(CHROMIUM, { pkg: 'chromium', tests: 'the admin console browser tests' });
 
 const CLIENT = 'console-client-token-0123';
 const ADMIN = 'console-admin-token-4567';

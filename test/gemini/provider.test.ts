@@ -278,6 +278,41 @@ describe('cookies and accounts', () => {
     expect((await chat('now')).status).toBe(200);
   });
 
+  it('the answer to POST /admin/cookies reports the configured auto_refresh (was always true)', async () => {
+    await gateway('  auto_refresh: false\n', null);
+    const saved = await fetch(`${t!.gw.url}/admin/cookies`, { method: 'POST', headers: auth, body: cookieJson() });
+    expect(saved.status).toBe(200);
+    expect(((await saved.json()) as { account: { auto_refresh: boolean } }).account.auto_refresh).toBe(false);
+  });
+
+  it('saves cookies without reaching Google with ?verify=false; status carries the default account at the top level', async () => {
+    await gateway('', null);
+    const top = (await (await fetch(`${t!.gw.url}/admin/cookies/status`, { headers: auth })).json()) as Record<string, unknown>;
+    expect(top).toMatchObject({ has_psid: false, has_psidts: false, updated_at: null, auto_refresh: true });
+    const before = { preflights: fake.preflights, appLoads: fake.appLoads, rpcs: fake.rpcs.length };
+    const saved = await fetch(`${t!.gw.url}/admin/cookies?verify=false`, { method: 'POST', headers: auth, body: cookieJson() });
+    expect(saved.status, await saved.clone().text()).toBe(200);
+    expect(await saved.json()).toMatchObject({ status: 'success', account: { has_psid: true, state: 'ok' } });
+    expect({ preflights: fake.preflights, appLoads: fake.appLoads, rpcs: fake.rpcs.length }).toEqual(before); // Google was not asked
+    const file = JSON.parse(await readFile(path.join(t!.dir, 'gemini.json'), 'utf8')) as Record<string, string>;
+    expect(file['__Secure-1PSID']).toBe(PSID);
+    expect((await stat(path.join(t!.dir, 'gemini.json'))).mode & 0o777).toBe(0o600);
+    const after = (await (await fetch(`${t!.gw.url}/admin/cookies/status`, { headers: auth })).json()) as Record<string, unknown>;
+    expect(after).toMatchObject({ has_psid: true, has_psidts: true, updated_at: expect.any(String), auto_refresh: true, accounts: [{ has_psid: true }] });
+    expect(JSON.stringify(after)).not.toContain(PSID);
+    expect((await chat('hello')).status).toBe(200);
+
+    // Replacing cookies of a live session without verification: the next request uses the new ones.
+    const second = 'g.a000SecondAccountPsid0000000000000000000000';
+    fake.accounts.set(second, { psidts: PSIDTS, status: 1000 });
+    const swap = await fetch(`${t!.gw.url}/admin/cookies?verify=false`, { method: 'POST', headers: auth, body: cookieJson(second) });
+    expect(swap.status).toBe(200);
+    expect((await chat('again')).status).toBe(200);
+    expect(fake.generates.at(-1)!.psid).toBe(second);
+    const junk = await fetch(`${t!.gw.url}/admin/cookies?verify=false`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'not cookies' });
+    expect(junk.status).toBe(400);
+  });
+
   it('fails over to the next account before the first byte and cools the one that hit its limit', async () => {
     const second = 'g.a000SecondAccountPsid0000000000000000000000';
     fake.accounts.set(second, { psidts: PSIDTS, status: 1000 });

@@ -66,8 +66,8 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 }
 
 /** The built gateway (dist/main.js) as its own process on 127.0.0.1:`port`, resolved once /health answers. */
-export async function spawnGatewayProcess(configPath: string, port: number, nodeOptions = ''): Promise<{ child: ChildProcess; url: string }> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', CONFIG_PATH: configPath, SERVER_PORT: String(port), SERVER_HOST: '127.0.0.1' };
+export async function spawnGatewayProcess(configPath: string, port: number, nodeOptions = '', extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...extraEnv, CONFIG_PATH: configPath, SERVER_PORT: String(port), SERVER_HOST: '127.0.0.1' };
   if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
   const child = spawn(process.execPath, ['dist/main.js'], { env, stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;

@@ -5,6 +5,7 @@
 import { GatewayError } from '../../core/gateway-error.js';
 import type { CookieAccounts } from '../../core/provider.js';
 import type { Account } from './account.js';
+import { parseCookieInput } from './cookie-file.js';
 
 export interface AccountDirectory {
   account(name?: string): Account | undefined;
@@ -23,10 +24,18 @@ export function cookieAccounts(directory: AccountDirectory): CookieAccounts {
     names: () => directory.accountNames(),
     resolve: (name) => find(name).name,
     status: () => directory.status(),
-    async replace(name, input) {
+    async replace(name, input, options) {
       const account = find(name);
-      await account.replaceCookies(input);
-      return account.status(true);
+      if (options?.verify === false) {
+        // Unverified: parsed (a 400 for an unknown format), saved, the old session dropped.
+        const set = parseCookieInput(input);
+        set.updatedAt = new Date().toISOString();
+        await account.adopt(set);
+      } else {
+        await account.replaceCookies(input);
+      }
+      // The configured auto_refresh (the directory's status knows it; account.status(true) claimed it on).
+      return directory.status().find((s) => s.name === account.name) ?? account.status(true);
     },
     async check(name, input) {
       const account = find(name);
