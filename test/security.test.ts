@@ -104,7 +104,7 @@ describe('files', () => {
     const b = { '__Secure-1PSID': `g.a000${'B'.repeat(3000)}`, '__Secure-1PSIDTS': 'sidts-B' };
     await writeFile(file, JSON.stringify(a));
     const writer = path.join(dir, 'writer.mjs');
-    const module = path.resolve('dist/providers/gemini-web/cookies.js');
+    const module = path.resolve('dist/providers/gemini-web/cookie-file.js');
     await writeFile(
       writer,
       `import { saveCookieFile } from ${JSON.stringify(module)};\nconst sets = ${JSON.stringify([a, b])};\nfor (let i = 0; ; i++) {\n  await saveCookieFile(${JSON.stringify(file)}, { cookies: sets[i % 2] });\n  if (i === 1) process.send('writing');\n}\n`,
