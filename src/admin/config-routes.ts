@@ -70,4 +70,11 @@ export function registerAdminRoutes(app: FastifyInstance, { store, logs, provide
     request.log.warn({ level, ttl_seconds: parsed.data.ttl_seconds ?? null }, 'log level switched by admin');
     return logs.status();
   });
+
+  // End an override: back to the configured level.
+  app.delete('/admin/logging', async (request) => {
+    logs.resetOverride();
+    request.log.warn({ level: logs.logger.level }, 'log level override cleared by admin');
+    return logs.status();
+  });
 }
