@@ -124,7 +124,7 @@ export function quantile(counts: readonly number[], q: number): number | null {
 }
 
 function label(value: string | null): string {
-  const text = (value ?? '-').replace(/\|/g, '/');
+  const text = (value ?? '(none)').replace(/\|/g, '/');
   return text.length > MAX_LABEL_LENGTH ? text.slice(0, MAX_LABEL_LENGTH) : text;
 }
 
