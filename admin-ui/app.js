@@ -146,7 +146,8 @@ function chart(name, target, time, series, { stacked = false, unit = '' } = {}) 
         width: stacked ? 0 : 2,
         spanGaps: false,
         paths: stacked ? uPlot.paths.bars({ size: [0.9, 40] }) : undefined,
-        points: { show: !stacked, size: 5, fill: s.color },
+        // dots only where something happened (a lone minute shows; a flat zero line does not)
+        points: { show: !stacked, size: 5, fill: s.color, filter: (u, sidx) => u.data[sidx].flatMap((v, j) => (v ? [j] : [])) },
         value: (_u, _v, _s, idx) => {
           const v = idx == null ? null : rawOrdered[i][idx];
           return v == null ? '—' : unit === 'ms' ? ms(v) : String(v);

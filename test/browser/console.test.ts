@@ -115,7 +115,7 @@ describe.skipIf(!AVAILABLE)('admin console', () => {
     expect(await globs.textContent()).toBe('none');
     // Section headings keep their distance from the table above.
     const gaps = await page.evaluate(() =>
-      [...document.querySelectorAll('#routes-body h3')].slice(1).map((h) => h.getBoundingClientRect().top - h.previousElementSibling!.getBoundingClientRect().bottom),
+      Array.from(document.querySelectorAll('#routes-body h3')).slice(1).map((h) => h.getBoundingClientRect().top - h.previousElementSibling!.getBoundingClientRect().bottom),
     );
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(16);
     await shot('console-routes');
