@@ -100,6 +100,18 @@ describe('UsageAggregator', () => {
     expect(r.summary.total.requests).toBe(1440);
   });
 
+  it('keeps at most 400 fields a minute; the totals stay exact past the budget', async () => {
+    const clock = { now: 3000 * MIN };
+    const { a, store } = aggregator(clock);
+    for (let m = 0; m < 20; m++) for (const d of BOUNDS_MS) a.record(sample({ at: clock.now, model: `model-${m}`, durationMs: Number.isFinite(d) ? d : 1e6, errorKind: `kind-${m}` }));
+    await a.flush();
+    const [hash] = await store.read([String(3000)]);
+    expect(Object.keys(hash!).length).toBeLessThanOrEqual(400 + 60); // the totals' own fields are never dropped
+    const r = await a.report(1);
+    expect(r.summary.total.requests).toBe(20 * BOUNDS_MS.length);
+    expect(r.summary.total.errors).toBe(20 * BOUNDS_MS.length);
+  });
+
   it('samples account states each minute into runs, with the reason and the time a rest ends', async () => {
     const clock = { now: 500 * MIN };
     let state = { name: 'default', state: 'ok', reason: null as string | null, until: null as string | null };

@@ -4,7 +4,9 @@
 // buckets add up across replicas, and percentiles are computed from the summed buckets).
 //
 // Bounds: one hash per minute (24 h = 1440), at most MAX_LABELS distinct names per dimension and
-// minute (the rest fold into "other"), names cut to 80 characters. Each request adds to a local
+// minute (the rest fold into "other"), names cut to 80 characters, and at most MAX_FIELDS fields a
+// minute from this process (totals always; per-name fields past the budget are dropped): in memory
+// at worst ~400 x 1445 numbers (~25 MB), typically a few hundred KB to a few MB. Each request adds to a local
 // pending map; a timer flushes it every second (one Redis pipeline, never on the request's path).
 // Account states are sampled once a minute (and at each query) from the cookieAccounts status.
 
@@ -15,6 +17,7 @@ export const KEEP_MINUTES = 24 * 60;
 /** Histogram bucket upper bounds in ms (the last is open-ended). */
 export const BOUNDS_MS = [10, 25, 50, 100, 250, 500, 1000, 2000, 3000, 5000, 7500, 10_000, 15_000, 20_000, 30_000, 45_000, 60_000, 120_000, 300_000, Infinity];
 const MAX_LABELS: Record<Dimension, number> = { t: 1, m: 20, u: 10, a: 20 };
+const MAX_FIELDS = 400;
 const MAX_LABEL_LENGTH = 80;
 const OTHER = 'other';
 const QUANTILES = [0.5, 0.9, 0.99] as const;
@@ -130,6 +133,10 @@ function label(value: string | null): string {
 
 export class UsageAggregator {
   private pending = new Map<number, Map<string, number>>();
+  /** Fields this process wrote per minute (current and last minute only), for MAX_FIELDS. */
+  private fields = new Map<number, Set<string>>();
+  /** Field names are made once and reused: the same few hundred strings every minute. */
+  private readonly names = new Map<string, string>();
   /** Labels seen per minute and dimension, for the cardinality cap (current and last minute only). */
   private labels = new Map<number, Map<Dimension, Set<string>>>();
   private readonly now: () => number;
@@ -156,12 +163,29 @@ export class UsageAggregator {
     const minute = Math.floor(sample.at / MINUTE_MS);
     let fields = this.pending.get(minute);
     if (!fields) this.pending.set(minute, (fields = new Map()));
-    const add = (field: string, by: number) => {
-      if (by !== 0) fields.set(field, (fields.get(field) ?? 0) + by);
+    let written = this.fields.get(minute);
+    if (!written) {
+      this.fields.set(minute, (written = new Set()));
+      for (const old of this.fields.keys()) if (old < minute - 1) this.fields.delete(old);
+    }
+    let total = true;
+    const add = (raw: string, by: number) => {
+      if (by === 0) return;
+      let field = this.names.get(raw);
+      if (field === undefined) {
+        if (this.names.size > 20_000) this.names.clear();
+        this.names.set(raw, (field = raw));
+      }
+      if (!written.has(field)) {
+        if (!total && written.size >= MAX_FIELDS) return;
+        written.add(field);
+      }
+      fields.set(field, (fields.get(field) ?? 0) + by);
     };
     const dims: Array<[Dimension, string | null]> = [['t', ''], ['m', sample.model], ['u', sample.upstream]];
     if (sample.account) dims.push(['a', sample.account]);
     for (const [dim, value] of dims) {
+      total = dim === 't';
       const prefix = `${dim}|${dim === 't' ? '' : this.capped(minute, dim, label(value))}|`;
       add(`${prefix}n`, 1);
       if (sample.errorKind) {

@@ -15,7 +15,8 @@ export interface HashStore {
 }
 
 export class MemoryHashStore implements HashStore {
-  private readonly hashes = new Map<string, { expires: number; fields: Map<string, string> }>();
+  // Counters stay numbers (no string per value); read() turns them into strings as Redis would.
+  private readonly hashes = new Map<string, { expires: number; fields: Map<string, string | number> }>();
 
   constructor(
     private readonly maxKeys: number,
@@ -25,7 +26,7 @@ export class MemoryHashStore implements HashStore {
 
   async increment(key: string, fields: ReadonlyMap<string, number>): Promise<void> {
     const hash = this.hash(key);
-    for (const [field, by] of fields) hash.set(field, String(Number(hash.get(field) ?? 0) + by));
+    for (const [field, by] of fields) hash.set(field, Number(hash.get(field) ?? 0) + by);
   }
 
   async assign(key: string, fields: Readonly<Record<string, string>>): Promise<void> {
@@ -37,7 +38,10 @@ export class MemoryHashStore implements HashStore {
     const now = this.now();
     return keys.map((key) => {
       const entry = this.hashes.get(key);
-      return entry && entry.expires > now ? Object.fromEntries(entry.fields) : {};
+      if (!entry || entry.expires <= now) return {};
+      const out: Record<string, string> = {};
+      for (const [field, value] of entry.fields) out[field] = String(value);
+      return out;
     });
   }
 
@@ -45,7 +49,7 @@ export class MemoryHashStore implements HashStore {
     return this.hashes.size;
   }
 
-  private hash(key: string): Map<string, string> {
+  private hash(key: string): Map<string, string | number> {
     const now = this.now();
     let entry = this.hashes.get(key);
     if (entry && entry.expires <= now) {
