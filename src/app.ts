@@ -27,6 +27,8 @@ import { metrics, RequestRing } from './metrics.js';
 import { registerMetricsRoutes } from './admin/metrics-routes.js';
 import { registerRoutingTable } from './admin/routing-table.js';
 import { registerConsole } from './admin/console.js';
+import { registerUsageRoutes } from './admin/usage-routes.js';
+import { registerLogStream } from './admin/log-stream.js';
 import { accessFor, protocolFor } from './http/request-context.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { Router } from './pipeline/router.js';
@@ -99,7 +101,11 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   });
 
   const ring = new RequestRing(200);
-  app.addHook('onResponse', async (request, reply) => logRequest(request, reply, ring));
+  const observeUsage = registerUsageRoutes(app, state, providers);
+  app.addHook('onResponse', async (request, reply) => {
+    logRequest(request, reply, ring);
+    observeUsage(request, reply);
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const gatewayError = toGatewayError(error);
@@ -128,6 +134,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   registerMetricsRoutes(app, providers, ring);
   registerRoutingTable(app, router, providers);
   registerConsole(app);
+  registerLogStream(app, logs);
   registerImageRoutes(app, providers);
   return app;
 }
@@ -135,6 +142,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
 /** Reply with the error in the protocol the request speaks (unknown routes: OpenAI's). */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
   const protocol = request.ctx?.protocol ?? protocolFor(request);
+  if (request.ctx) request.ctx.errorKind = error.kind;
   const out = errorReply(protocol, error);
   return reply.code(out.status).headers(out.headers).send(out.body);
 }

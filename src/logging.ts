@@ -41,11 +41,14 @@ function textSink(output: NodeJS.WritableStream | LineSink): LineSink {
 /** The object pino writes to: scrubs secrets, then hands the line to the current sinks. */
 class SwitchableDestination {
   sinks: LineSink[] = [];
+  /** Listeners for every scrubbed JSON line (the console's live log). */
+  readonly taps = new Set<(line: string) => void>();
   constructor(private readonly secrets: SecretRegistry) {}
 
   write(line: string): void {
     const clean = this.secrets.size === 0 ? line : this.secrets.scrub(line);
     for (const sink of this.sinks) sink.write(clean);
+    for (const tap of this.taps) tap(clean);
   }
 }
 
@@ -145,6 +148,18 @@ export class LogManager {
         ? { level: this.override.level, expires_at: this.override.expiresAt ? new Date(this.override.expiresAt).toISOString() : null }
         : null,
     };
+  }
+
+  /** End an override now: back to the configured level. */
+  resetOverride(): void {
+    this.clearOverride();
+    this.syncLevel();
+  }
+
+  /** Every line written from now on, scrubbed, as pino's JSON (whatever the output format); returns the unsubscribe. */
+  tap(listener: (line: string) => void): () => void {
+    this.destination.taps.add(listener);
+    return () => this.destination.taps.delete(listener);
   }
 
   /** Flush and close file output (shutdown). */

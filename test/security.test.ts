@@ -15,7 +15,7 @@ const CLIENT = 'sec-client-token-0123456789';
 const ADMIN = 'sec-admin-token-9876543210';
 
 /** Routes that answer without a token, on purpose. Adding a public route means adding it here. */
-const PUBLIC = ['GET /health', 'GET /ready', 'GET /images/:token', 'GET /metrics', 'GET /admin', 'GET /admin/', 'GET /admin/ui/app.js', 'GET /admin/ui/style.css'];
+const PUBLIC = ['GET /health', 'GET /ready', 'GET /images/:token', 'GET /metrics', 'GET /admin', 'GET /admin/', 'GET /admin/ui/app.js', 'GET /admin/ui/style.css', 'GET /admin/ui/vendor/uPlot.iife.min.js', 'GET /admin/ui/vendor/uPlot.min.css'];
 
 let t: TestApp | undefined;
 let g: TestGateway | undefined;

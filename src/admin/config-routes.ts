@@ -71,6 +71,13 @@ export function registerAdminRoutes(app: FastifyInstance, { store, logs, provide
     request.log.warn({ level, ttl_seconds: parsed.data.ttl_seconds ?? null }, 'log level switched by admin');
     return { status: 'success', ...logs.status() };
   });
+
+  // End an override: back to the configured level.
+  app.delete('/admin/logging', async (request) => {
+    logs.resetOverride();
+    request.log.warn({ level: logs.logger.level }, 'log level override cleared by admin');
+    return logs.status();
+  });
 }
 
 function loggingQuery(query: unknown): Record<string, unknown> {

@@ -1,4 +1,5 @@
 // The admin web console: static files from admin-ui/ (no build step, no CDN), served at /admin/.
+// Charts use the vendored uPlot in admin-ui/vendor/.
 // The page itself is public and holds nothing secret; every API call it makes carries the admin
 // token the operator typed (kept in sessionStorage, sent as Bearer; no cookies, so no CSRF hole).
 
@@ -8,7 +9,14 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'admin-ui');
-const FILES: Record<string, string> = { 'index.html': 'text/html; charset=utf-8', 'app.js': 'text/javascript; charset=utf-8', 'style.css': 'text/css; charset=utf-8' };
+// vendor/: uPlot (MIT, https://github.com/leeoniya/uPlot), kept here as released (no CDN).
+const FILES: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+  'vendor/uPlot.iife.min.js': 'text/javascript; charset=utf-8',
+  'vendor/uPlot.min.css': 'text/css; charset=utf-8',
+};
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export function registerConsole(app: FastifyInstance): void {
@@ -26,4 +34,6 @@ export function registerConsole(app: FastifyInstance): void {
   app.get('/admin/', { config: { access: 'public' } }, send('index.html'));
   app.get('/admin/ui/app.js', { config: { access: 'public' } }, send('app.js'));
   app.get('/admin/ui/style.css', { config: { access: 'public' } }, send('style.css'));
+  app.get('/admin/ui/vendor/uPlot.iife.min.js', { config: { access: 'public' } }, send('vendor/uPlot.iife.min.js'));
+  app.get('/admin/ui/vendor/uPlot.min.css', { config: { access: 'public' } }, send('vendor/uPlot.min.css'));
 }

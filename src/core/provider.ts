@@ -29,6 +29,8 @@ export interface ProviderCallContext {
   origin?: string;
   /** Every upstream call of this request draws from it (fallback, account failover, re-asks). */
   budget?: CallBudget;
+  /** Told which account answered (providers with several accounts), for usage per account. */
+  servedBy?(account: string): void;
 }
 
 export type ProviderState = 'ok' | 'degraded' | 'unavailable' | 'disabled';

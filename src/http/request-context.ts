@@ -22,6 +22,10 @@ export interface RequestContext {
   /** performance.now() when the first body byte went to the client (streams). */
   firstByteAt?: number;
   usage?: Usage;
+  /** The account that answered (Gemini), for usage per account. */
+  account?: string;
+  /** The failure's kind (a GatewayError kind), also for one that happened mid-stream. */
+  errorKind?: string;
   /** Upstream calls this request made (retries, fallbacks, account failover, re-asks). */
   budget?: CallBudget;
 }

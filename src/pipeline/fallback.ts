@@ -42,7 +42,7 @@ export async function* streamWithFallback(routes: Route[], request: ChatRequest,
       }
       attempts++;
       const started = performance.now();
-      const callContext: ProviderCallContext = { signal: context.signal, log: context.log, requestId: context.requestId, upstreamModel: route.upstreamModel, budget: context.budget, ...(context.origin ? { origin: context.origin } : {}) };
+      const callContext: ProviderCallContext = { signal: context.signal, log: context.log, requestId: context.requestId, upstreamModel: route.upstreamModel, budget: context.budget, ...(context.origin ? { origin: context.origin } : {}), ...(context.servedBy ? { servedBy: context.servedBy } : {}) };
       const events = context.open ? context.open(route, request, callContext) : route.provider.stream(request, callContext);
       const iterator = events[Symbol.asyncIterator]();
       let first: IteratorResult<ChatEvent>;

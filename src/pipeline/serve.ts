@@ -59,6 +59,7 @@ export async function serveChat(
     requestId: request.id,
     origin: originOf(request),
     budget,
+    servedBy: (account) => (request.ctx.account = account),
     open: (route, chat, callContext) => (route.emulateTools ? emulateTools(route.provider, chat, callContext, options.ownWords) : route.provider.stream(chat, callContext)),
     onServed: (route, attempts) => {
       request.ctx.provider = route.provider.id;

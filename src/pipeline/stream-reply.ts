@@ -47,6 +47,7 @@ export async function pump(
       if (step.done || signal.aborted) break;
       const event = step.value;
       if (event.type === 'error') {
+        request.ctx.errorKind = event.error.kind;
         await body.write(encoder.fail(event.error));
         request.log.warn({ kind: event.error.kind, err: event.error.message }, 'upstream failed mid-stream');
         return;
@@ -65,6 +66,7 @@ export async function pump(
   } catch (error) {
     if (signal.aborted) return;
     const failure = toGatewayError(error);
+    request.ctx.errorKind = failure.kind;
     request.log.warn({ kind: failure.kind, err: failure.message }, 'upstream failed mid-stream');
     await body.write(encoder.fail(failure));
   } finally {

@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import { RedisAccountCoordinator, SOLO, type AccountCoordinator } from './account-coordinator.js';
 import { MemoryTtlStore, RedisTtlStore, type StoreFailure, type TtlStore } from './ttl-store.js';
+import { MemoryHashStore, RedisHashStore, type HashStore } from './hash-store.js';
 
 export interface SharedStateLog {
   info(fields: object, message: string): void;
@@ -42,6 +43,12 @@ export class SharedState {
   store<V>(namespace: string, maxEntries: number, ttlMs: number): TtlStore<V> {
     if (!this.redis) return new MemoryTtlStore<V>(maxEntries, ttlMs);
     return new RedisTtlStore<V>(this.redis, `${this.prefix}${namespace}:`, ttlMs, this.failure(namespace));
+  }
+
+  /** Hashes of counters under `namespace` (per-minute usage): HINCRBY in Redis, so replicas add up. */
+  hashes(namespace: string, maxKeys: number, ttlMs: number): HashStore {
+    if (!this.redis) return new MemoryHashStore(maxKeys, ttlMs);
+    return new RedisHashStore(this.redis, `${this.prefix}${namespace}:`, ttlMs, this.failure(namespace));
   }
 
   /** Cookie rotation and cool-downs shared between replicas (Redis), or this process alone. */

@@ -161,6 +161,7 @@ export class GeminiWebProvider implements Provider {
         if (!another(reason)) throw lastError ?? this.noAccount();
         try {
           for await (const event of generateTurn(turn, request, context, attempt)) {
+            if (!produced) context.servedBy?.(attempt.account.name);
             produced = true;
             yield event;
           }

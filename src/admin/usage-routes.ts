@@ -1,0 +1,48 @@
+// GET /admin/usage?minutes=60 (1 to 1440): the per-minute usage report behind the console's
+// overview (admin/usage.ts). Each finished client request is counted from the onResponse hook
+// through `observe`, which app.ts calls next to the request log line.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { capability, type ProviderRegistry } from '../core/provider.js';
+import type { SharedState } from '../state/shared-state.js';
+import { KEEP_MINUTES, MINUTE_MS, UsageAggregator, type AccountSample } from './usage.js';
+
+export type ObserveRequest = (request: FastifyRequest, reply: FastifyReply) => void;
+
+const KIND_BY_STATUS: Record<number, string> = { 400: 'invalid_request', 401: 'authentication', 403: 'permission', 404: 'not_found', 413: 'request_too_large', 415: 'unsupported_media_type', 429: 'rate_limited', 502: 'upstream_unavailable', 503: 'upstream_overloaded', 504: 'timeout' };
+
+export function registerUsageRoutes(app: FastifyInstance, state: SharedState, providers: ProviderRegistry): ObserveRequest {
+  const accounts = (): AccountSample[] =>
+    (capability(providers, 'cookieAccounts')?.status() ?? []).map((a) => ({
+      name: String(a.name),
+      state: String(a.state ?? 'unknown'),
+      reason: typeof a.last_error === 'string' ? a.last_error : null,
+      until: typeof a.until === 'string' ? a.until : null,
+    }));
+  // 24 h of minute hashes (and a few minutes' slack for the minute being written).
+  const usage = new UsageAggregator(state.hashes('usage', KEEP_MINUTES + 5, (KEEP_MINUTES + 5) * MINUTE_MS), { backend: state.backend, accounts });
+  app.addHook('onClose', async () => usage.close());
+
+  app.get<{ Querystring: { minutes?: string } }>('/admin/usage', async (request) => {
+    const minutes = Number(request.query.minutes ?? 60);
+    return usage.report(Number.isFinite(minutes) && minutes > 0 ? minutes : 60);
+  });
+
+  return (request, reply) => {
+    const ctx = request.ctx;
+    if (!ctx || ctx.access === 'public' || request.url.startsWith('/admin')) return;
+    const status = reply.statusCode;
+    const started = performance.now() - reply.elapsedTime;
+    usage.record({
+      at: Date.now(),
+      model: ctx.model ?? null,
+      upstream: ctx.provider ?? null,
+      account: ctx.account ?? null,
+      errorKind: ctx.errorKind ?? (status >= 400 ? (KIND_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'invalid_request')) : null),
+      durationMs: reply.elapsedTime,
+      ttfbMs: ctx.firstByteAt !== undefined ? ctx.firstByteAt - started : null,
+      inputTokens: ctx.usage?.inputTokens ?? 0,
+      outputTokens: ctx.usage?.outputTokens ?? 0,
+    });
+  };
+}
