@@ -10,7 +10,7 @@ import type { ConfigStore } from './config/store.js';
 import { GatewayError, toGatewayError } from './core/gateway-error.js';
 import { errorReply } from './protocols/errors.js';
 import { trackInflight } from './http/lifecycle.js';
-import type { LogManager } from './logging.js';
+import type { LogManager } from './logging/log-manager.js';
 import { answerBeforeBody } from './http/early-answer.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerAnthropicRoutes } from './protocols/anthropic/route.js';

@@ -11,7 +11,7 @@ import { reloadConfig } from './config/reload.js';
 import { ConfigStore } from './config/store.js';
 import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
 import { drain, type DrainResult } from './http/lifecycle.js';
-import { LogManager } from './logging.js';
+import { LogManager } from './logging/log-manager.js';
 import type { ProviderRegistry } from './core/provider.js';
 import { configWarnings } from './providers/catalog.js';
 import { SharedState } from './state/shared-state.js';

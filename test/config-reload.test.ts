@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { parseConfigText } from '../src/config/load.js';
 import { ConfigStore } from '../src/config/store.js';
-import { LogManager } from '../src/logging.js';
+import { LogManager } from '../src/logging/log-manager.js';
 import { SecretRegistry } from '../src/secrets.js';
 import { CaptureStream } from './helpers/capture.js';
 import { startTestGateway, waitFor, type TestGateway } from './helpers/gateway.js';

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatTextLine } from '../src/log-text.js';
+import { formatTextLine } from '../src/logging/text-format.js';
 import { appFor, type TestApp } from './helpers/app.js';
 import { startTestGateway, waitFor, type TestGateway } from './helpers/gateway.js';
 

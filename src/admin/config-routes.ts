@@ -10,7 +10,7 @@ import { formatIssues } from '../config/load.js';
 import { reloadConfig } from '../config/reload.js';
 import type { ConfigStore } from '../config/store.js';
 import { GatewayError } from '../core/gateway-error.js';
-import type { LogManager } from '../logging.js';
+import type { LogManager } from '../logging/log-manager.js';
 import { capability, type ProviderRegistry } from '../core/provider.js';
 
 interface AdminServices {

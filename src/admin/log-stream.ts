@@ -7,7 +7,7 @@
 
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { LogManager } from '../logging.js';
+import type { LogManager } from '../logging/log-manager.js';
 
 const KEEP = 500;
 const MAX_LINE = 16 * 1024;

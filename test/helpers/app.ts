@@ -3,7 +3,7 @@ import { buildApp } from '../../src/app.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { configSecrets } from '../../src/config/mask.js';
 import { ConfigStore } from '../../src/config/store.js';
-import { LogManager } from '../../src/logging.js';
+import { LogManager } from '../../src/logging/log-manager.js';
 import type { ProviderRegistry } from '../../src/core/provider.js';
 import { SecretRegistry } from '../../src/secrets.js';
 import { CaptureStream } from './capture.js';

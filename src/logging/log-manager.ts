@@ -3,10 +3,10 @@
 // switchable destination that scrubs secrets and fans out to stdout and an optional rotating file.
 
 import pino, { type Logger } from 'pino';
-import type { GatewayConfig, LogLevel } from './config/schema.js';
-import { openRotatingFile } from './log-file.js';
-import { formatTextLine } from './log-text.js';
-import type { SecretRegistry } from './secrets.js';
+import type { GatewayConfig, LogLevel } from '../config/schema.js';
+import { openRotatingFile } from './file-output.js';
+import { formatTextLine } from './text-format.js';
+import type { SecretRegistry } from '../secrets.js';
 
 type LoggingConfig = GatewayConfig['logging'];
 
