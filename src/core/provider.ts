@@ -42,7 +42,7 @@ export interface ProviderHealth {
   usable: boolean;
   detail?: string;
   /** Per-account states of a provider with several accounts (names and states only). */
-  accounts?: Array<{ name: string; state: string }>;
+  accounts?: Array<{ name: string; state: string; hint?: string }>;
 }
 
 /** Accounts signed in with browser cookies (Gemini web): what /admin/cookies* and /metrics use. */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from '../fakes/gemini-web.js';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway.js';
+import { runCli } from '../../src/cli.js';
 
 const TOKEN = 'gemini-cookies-token-0000';
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -68,6 +69,11 @@ describe('rotation', () => {
     expect(status.device_bound).toBe(true);
     expect(String(status.hint)).toMatch(/bound to the browser: re-export from Firefox or use the cookie-sync extension/);
     expect(t!.logs.lines().some((l) => String(l.msg).includes('bound to the browser'))).toBe(true);
+    const ready = (await (await fetch(`${t!.gw.url}/ready`)).json()) as { upstreams: Array<{ id: string; accounts: Array<{ hint?: string }> }> };
+    expect(ready.upstreams.find((u) => u.id === 'gemini')!.accounts[0]!.hint).toMatch(/bound to the browser/);
+    const lines: string[] = [];
+    await runCli(['doctor'], (l) => lines.push(l), { CONFIG_PATH: t!.configPath });
+    expect(lines.join('\n')).toMatch(/✗ cookie rotation: answered without a new __Secure-1PSIDTS: bound to the browser/);
   });
 });
 

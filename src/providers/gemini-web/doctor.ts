@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { DoctorStep, ProviderCallContext } from '../../core/provider.js';
 import type { ChatEvent, ChatRequest } from '../../core/types.js';
-import type { Account } from './account.js';
+import { DEVICE_BOUND, type Account } from './account.js';
 import { parseCookieInput } from './cookie-file.js';
 import { GeminiSession } from './session.js';
 
@@ -69,7 +69,8 @@ export async function diagnoseGemini(subject: DoctorSubject, config: GatewayConf
     record(await step('cookie rotation', async () => {
       const rotation = await account.rotate();
       if (rotation.result === 'error') throw new Error(rotation.error ?? 'rotation failed');
-      return rotation.result === 'rotated' ? 'new __Secure-1PSIDTS saved' : 'answered without a new __Secure-1PSIDTS';
+      if (rotation.result === 'rotated') return 'new __Secure-1PSIDTS saved';
+      throw new Error(`answered without a new __Secure-1PSIDTS: ${DEVICE_BOUND}`);
     }));
   }
   const blocks = subject.ipBlocks();

@@ -321,14 +321,14 @@ export class GeminiWebProvider implements Provider {
   health(): ProviderHealth {
     const states = this.order.map((a) => {
       const blocked = this.egress.blockedUntil(a.egress) !== undefined;
-      return { name: a.name, state: blocked ? 'ip_blocked' : a.displayState, usable: a.usable() && !blocked };
+      return { name: a.name, state: blocked ? 'ip_blocked' : a.displayState, usable: a.usable() && !blocked, hint: a.hint() };
     });
     const usable = states.some((s) => s.usable);
     const blocks = this.egress.list();
     return {
       state: usable ? (states.every((s) => s.usable) ? 'ok' : 'degraded') : 'unavailable',
       usable,
-      accounts: states.map(({ name, state }) => ({ name, state })),
+      accounts: states.map(({ name, state, hint }) => ({ name, state, ...(hint ? { hint } : {}) })),
       ...(blocks.length ? { detail: `IP blocked: ${blocks.map((b) => `${b.egress} until ${b.until}`).join(', ')}` } : {}),
     };
   }
