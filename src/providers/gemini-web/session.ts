@@ -10,6 +10,9 @@ import { transportError } from '../../net/transport-errors.js';
 import { fromAccountStatus, fromHttpStatus, GeminiError, ipBlocked, isSorryRedirect } from './errors.js';
 import { FrameDecoder, type Part } from './frames.js';
 import { readRpcAnswer } from './parse.js';
+import { fetchImage } from './session-images.js';
+import { rotateCookies } from './session-rotation.js';
+import { uploadFile } from './session-upload.js';
 
 export interface Endpoints {
   gemini: string;
@@ -77,9 +80,6 @@ export function fillSlot(value: unknown, values: Record<string, unknown>): unkno
   return value;
 }
 
-/** The auth cookies Google's image hosts accept (the whole jar gets 403). */
-const IMAGE_COOKIES = /^(__Secure-[13]P(SID|SIDTS|SIDCC|APISID)|SID|HSID|SSID|APISID|SAPISID|SIDCC|NID)$/;
-
 /** The account's capacity tail for model headers, from otAQ7b tier and capability flags (§1.6). */
 export function capacityFrom(tiers: number[], capabilities: number[]): number {
   if (tiers.includes(22)) return 2;
@@ -107,11 +107,11 @@ export class GeminiSession {
   /** One UUID per session for the model header (GA makes one per client). */
   readonly uuid = randomUUID().toUpperCase();
   private reqid = randomInt(10_000, 99_999);
-  private readonly dispatcher: Dispatcher;
+  readonly dispatcher: Dispatcher;
   /** `https://gemini.google.com` or `…/u/N` for the browser's N-th account. */
   private readonly base: string;
 
-  constructor(private readonly options: SessionOptions) {
+  constructor(readonly options: SessionOptions) {
     for (const [name, value] of Object.entries(options.cookies)) this.jar.set(name, value);
     this.hl = options.language;
     this.at = options.cachedAt;
@@ -295,135 +295,22 @@ export class GeminiSession {
     for (const part of decoder.end()) yield part;
   }
 
-  /**
-   * POST RotateCookies with only __Secure-1PSID and __Secure-1PSIDTS (more cookies get 401); the new
-   * __Secure-1PSIDTS if the answer set one. Then the RotateCookiesPage call that refreshes the SIDCC
-   * family, best effort. Also returns the interval Google asks for (`identity.hfcr`), if it says.
-   */
-  async rotate(signal?: AbortSignal): Promise<string | undefined> {
-    const before = this.jar.get('__Secure-1PSIDTS');
-    const res = await this.send('POST', `${this.options.endpoints.accounts}/RotateCookies`, {
-      signal,
-      withCookies: false,
-      body: '[000,"-0000000000000000000"]',
-      headers: { 'content-type': 'application/json', origin: this.options.endpoints.accounts, cookie: this.rotationCookies() },
-    });
-    if (res.status !== 200) throw fromHttpStatus(res.status, 'RotateCookies', res.body);
-    this.absorb(res.setCookie);
-    const interval = /"identity\.hfcr",\s*(\d+)/.exec(res.body)?.[1];
-    if (interval) this.rotationIntervalS = Number(interval);
-    await this.rotatePage(signal).catch(() => undefined);
-    const after = this.jar.get('__Secure-1PSIDTS');
-    return after !== before ? after : undefined;
-  }
-
-  /** RotateCookies answers 401 to more cookies than these two. */
-  private rotationCookies(): string {
-    return `__Secure-1PSID=${this.jar.get('__Secure-1PSID') ?? ''}; __Secure-1PSIDTS=${this.jar.get('__Secure-1PSIDTS') ?? ''}`;
+  /** POST RotateCookies (+ RotateCookiesPage): the new __Secure-1PSIDTS, if any (session-rotation.ts). */
+  rotate(signal?: AbortSignal): Promise<string | undefined> {
+    return rotateCookies(this, signal);
   }
 
   /** Seconds between rotations Google asked for in its last RotateCookies answer. */
   rotationIntervalS: number | undefined;
 
-  /** GET RotateCookiesPage, then POST [658, id]: refreshes SIDCC / __Secure-*PSIDCC. */
-  private async rotatePage(signal?: AbortSignal): Promise<void> {
-    const origin = encodeURIComponent(this.options.endpoints.gemini);
-    const page = await this.send('GET', `${this.options.endpoints.accounts}/RotateCookiesPage?og_pid=658&rot=3&origin=${origin}&exp_id=0`, { signal });
-    this.absorb(page.setCookie);
-    const id = /init\('(-?\d+)',\s*658/.exec(page.body)?.[1];
-    if (page.status !== 200 || !id) return;
-    const res = await this.send('POST', `${this.options.endpoints.accounts}/RotateCookies`, {
-      signal,
-      withCookies: false,
-      body: JSON.stringify([658, id]),
-      headers: { 'content-type': 'application/json', origin: this.options.endpoints.accounts, cookie: this.rotationCookies() },
-    });
-    if (res.status === 200) this.absorb(res.setCookie);
+  /** Upload a file; its identifier for the message's file list (session-upload.ts). */
+  upload(name: string, mimeType: string, data: Buffer, signal?: AbortSignal): Promise<string> {
+    return uploadFile(this, name, mimeType, data, signal);
   }
 
-  /**
-   * Upload a file; the returned identifier goes into the message's file list. The two-step
-   * resumable protocol the web app uses now, falling back to one multipart POST where the
-   * upload host does not offer it.
-   */
-  async upload(name: string, mimeType: string, data: Buffer, signal?: AbortSignal): Promise<string> {
-    // Session cookies are .google.com cookies: they do not go to the upload host.
-    const common = { origin: this.options.endpoints.gemini, referer: `${this.options.endpoints.gemini}/`, 'x-tenant-id': 'bard-storage', 'push-id': this.pushId };
-    const start = await this.send('POST', `${this.options.endpoints.upload}/upload/`, {
-      signal,
-      withCookies: false,
-      body: JSON.stringify({ file: { filename: name } }),
-      headers: {
-        ...common,
-        'content-type': 'application/json',
-        'x-goog-upload-protocol': 'resumable',
-        'x-goog-upload-command': 'start',
-        'x-goog-upload-header-content-length': String(data.length),
-        'x-goog-upload-header-content-type': mimeType,
-        'x-goog-upload-file-name': encodeURIComponent(name),
-      },
-    });
-    if (start.status === 200 && start.uploadUrl) {
-      const done = await this.send('POST', start.uploadUrl, {
-        signal,
-        withCookies: false,
-        body: data,
-        headers: { ...common, 'content-type': mimeType, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' },
-      });
-      if (done.status < 200 || done.status >= 300) throw fromHttpStatus(done.status, 'upload', done.body);
-      return done.body.trim();
-    }
-    const boundary = `----gw${randomUUID().replace(/-/g, '')}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name.replace(/"/g, '')}"\r\nContent-Type: ${mimeType}\r\n\r\n`);
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    const res = await this.send('POST', `${this.options.endpoints.upload}/upload`, {
-      signal,
-      withCookies: false,
-      body: Buffer.concat([head, data, tail]),
-      headers: { ...common, 'content-type': `multipart/form-data; boundary=${boundary}` },
-    });
-    if (res.status < 200 || res.status >= 300) throw fromHttpStatus(res.status, 'upload', res.body);
-    return res.body.trim();
-  }
-
-  /**
-   * GET a generated image at full size (`=s0`): Google's image hosts redirect (lh3 gg-dl ->
-   * rd-gg-dl); each hop is followed here with only the auth cookies (the whole jar gets 403).
-   * Falls back to `=s2048-rj` where the original size is refused.
-   */
-  async fetchBinary(url: string, signal?: AbortSignal): Promise<{ status: number; type: string; body: Buffer }> {
-    const sized = /=[sdw]\d|=s0/.test(url) ? [url] : [`${url}=s0`, `${url}=s2048-rj`];
-    let last: { status: number; type: string; body: Buffer } = { status: 404, type: 'text/plain', body: Buffer.alloc(0) };
-    for (const first of sized) {
-      last = await this.fetchImageHops(first, signal);
-      if (last.status === 200) return last;
-    }
-    return last;
-  }
-
-  private async fetchImageHops(url: string, signal?: AbortSignal): Promise<{ status: number; type: string; body: Buffer }> {
-    const cookie = [...this.jar].filter(([name]) => IMAGE_COOKIES.test(name)).map(([name, value]) => `${name}=${value}`).join('; ');
-    let target = url;
-    for (let hop = 0; hop < 5; hop++) {
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await undiciRequest(target, { method: 'GET', dispatcher: this.dispatcher, headers: { cookie }, ...(signal ? { signal } : {}) });
-      } catch (error) {
-        throw transportError(error, 'Gemini image');
-      }
-      const location = Array.isArray(res.headers.location) ? res.headers.location[0] : res.headers.location;
-      if (isSorryRedirect(res.statusCode, location) || res.statusCode === 429) {
-        await res.body.dump();
-        throw ipBlocked('image', res.statusCode);
-      }
-      if (res.statusCode >= 300 && res.statusCode < 400 && location) {
-        await res.body.dump();
-        target = new URL(location, target).toString();
-        continue;
-      }
-      return { status: res.statusCode, type: String(res.headers['content-type'] ?? 'application/octet-stream'), body: Buffer.from(await res.body.arrayBuffer()) };
-    }
-    return { status: 508, type: 'text/plain', body: Buffer.alloc(0) };
+  /** A generated image at full size, through Google's redirects (session-images.ts). */
+  fetchBinary(url: string, signal?: AbortSignal): Promise<{ status: number; type: string; body: Buffer }> {
+    return fetchImage(this, url, signal);
   }
 
   /**
@@ -466,7 +353,8 @@ export class GeminiSession {
     }
   }
 
-  private async send(
+  /** One HTTP call with the session's dispatcher (and cookies unless told not to); IP blocks throw. */
+  async send(
     method: 'GET' | 'POST',
     url: string,
     options: { signal?: AbortSignal | undefined; body?: string | Buffer; headers?: Record<string, string>; withCookies?: boolean },
