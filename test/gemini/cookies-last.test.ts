@@ -5,7 +5,8 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeGemini, PSID, PSIDTS } from '../fakes/gemini-web.js';
+import { FakeGemini, PSID } from '../fakes/gemini-web.js';
+import { cookieJson, endpointsYaml } from '../helpers/gemini.js';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway.js';
 import { runCli } from '../../src/cli.js';
 
@@ -23,13 +24,12 @@ afterEach(async () => {
   await fake.stop();
 });
 
-const cookieJson = (psid = PSID, extra: Record<string, string> = {}) => JSON.stringify({ '__Secure-1PSID': psid, '__Secure-1PSIDTS': PSIDTS, ...extra, updated_at: '2026-11-01T00:00:00Z' });
 
 async function gateway(extra = '', cookies: string = cookieJson()): Promise<TestGateway> {
   t = await startTestGateway(
     (dir) =>
       `auth:\n  bearer_token: ${TOKEN}\ng4f:\n  enabled: false\n${extra}` +
-      `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n  endpoints:\n    gemini: ${fake.url}\n    accounts: ${fake.url}\n    upload: ${fake.url}\n    google: ${fake.url}\n`,
+      `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n${endpointsYaml(fake.url)}`,
     { files: { 'gemini.json': cookies } },
   );
   return t;

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from '../fakes/gemini-web.js';
+import { endpointsYaml } from '../helpers/gemini.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { runCli } from '../../src/cli.js';
 
@@ -23,7 +24,7 @@ afterEach(async () => {
 
 const config = (extra = '') => (dir: string) =>
   `auth:\n  bearer_token: ${TOKEN}\ng4f:\n  enabled: false\n` +
-  `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n  endpoints:\n    gemini: ${fake.url}\n    accounts: ${fake.url}\n    upload: ${fake.url}\n    google: ${fake.url}\n${extra}`;
+  `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n${endpointsYaml(fake.url)}${extra}`;
 
 async function post(url: string, body: unknown) {
   const res = await fetch(`${t!.gw.url}${url}`, { method: 'POST', headers: auth, body: JSON.stringify(body) });

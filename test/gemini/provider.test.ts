@@ -5,6 +5,7 @@ import { connectProxy } from '../helpers/connect-proxy.js';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from '../fakes/gemini-web.js';
+import { cookieJson, endpointsYaml } from '../helpers/gemini.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const TOKEN = 'gemini-gateway-token-0000';
@@ -21,12 +22,11 @@ afterEach(async () => {
   await fake.stop();
 });
 
-const cookieJson = (psid = PSID, psidts = PSIDTS) => JSON.stringify({ '__Secure-1PSID': psid, '__Secure-1PSIDTS': psidts, updated_at: '2026-11-01T00:00:00Z' });
 
 function config(dir: string, extra = ''): string {
   return (
     `auth:\n  bearer_token: ${TOKEN}\nserver:\n  sse_commit_after: 0.2\n  sse_ping_interval: 0.2\ng4f:\n  enabled: false\n` +
-    `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n  endpoints:\n    gemini: ${fake.url}\n    accounts: ${fake.url}\n    upload: ${fake.url}\n    google: ${fake.url}\n` +
+    `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n${endpointsYaml(fake.url)}` +
     `  timeouts:\n    first_byte: 2\n    idle: 2\n    total: 10\n  recovery_timeout: 2\n  recovery_poll_interval: 0.1\n  cooldown:\n    usage_limit: 60\n    blocked: 120\n${extra}`
   );
 }
