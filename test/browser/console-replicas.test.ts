@@ -48,7 +48,7 @@ beforeAll(async () => {
         (dir) =>
           `auth:\n  bearer_token: ${CLIENT}\n  admin_token: ${ADMIN}\nstate:\n  redis_url: redis://127.0.0.1:${redisPort}/0\n  key_prefix: "console-${redisPort}:"\n` +
           `g4f:\n  base_url: ${upstream.url}/v1\n  models: ["gpt-*"]\n` +
-          `gemini:\n  cookie_path: ${path.join(dir, `gemini-${replica}.json`)}\n  models: [gemini-3-flash]\n  auto_refresh: false\n`,
+          `gemini:\n  cookie_path: ${path.join(dir, `gemini-${replica}.json`)}\n  models: [gemini-3-flash]\n  auto_refresh: false\n  guest: off\n`,
       ),
     );
   }
