@@ -128,6 +128,22 @@ describe('Anthropic messages with the web_search server tool', () => {
     expect(gemini.generates.at(-1)!.prompt).toContain('Search the web with Google Search before you answer');
   });
 
+  it('without the tool, streamed cite markers never reach the client, even split across frames', async () => {
+    gemini.reply = () => ({ snapshots: [{ text: 'Paris is sunny today. [ci' }, { text: 'Paris is sunny today. [cite: 1' }], final: { text: TEXT_B, search: SEARCH_B }, delayMs: 5 });
+    const res = await post(t, '/v1/messages', { model: 'claude-sonnet-5', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'weather?' }] });
+    const deltas = sseEvents(res.text).filter((e) => e.type === 'content_block_delta').map((e) => (e.delta as { text?: string }).text ?? '');
+    expect(deltas.join('')).toBe('Paris is sunny today. Tomorrow brings rain.\n\nTake an umbrella.');
+    expect(sseEvents(res.text).some((e) => JSON.stringify(e).includes('server_tool_use'))).toBe(false);
+  });
+
+  it('sources seen only in the final frame after streamed text: the search blocks follow the text', async () => {
+    gemini.reply = () => ({ snapshots: [{ text: 'Paris is sunny today at 21 °C. Tomorrow' }], final: { text: TEXT_A, search: { ...SEARCH_A, noToolMarker: true } } });
+    const message = await anthropic().messages.stream({ model: 'claude-sonnet-5', max_tokens: 1000, tools: [WEB_SEARCH_TOOL], messages: [{ role: 'user', content: ask }] }).finalMessage();
+    expect(message.content.map((b) => b.type)).toEqual(['text', 'server_tool_use', 'web_search_tool_result', 'text']);
+    expect(message.content.filter((b): b is Anthropic.TextBlock => b.type === 'text').map((b) => b.text).join('')).toBe(TEXT_A);
+    expect(message.usage.server_tool_use).toEqual({ web_search_requests: 1 });
+  });
+
   it('without the tool, sources are not reported (the answer is unchanged)', async () => {
     const message = await anthropic().messages.create({ model: 'claude-sonnet-5', max_tokens: 100, messages: [{ role: 'user', content: 'weather?' }] });
     expect(message.content).toEqual([{ type: 'text', text: TEXT_A }]);
@@ -179,6 +195,20 @@ describe('OpenAI Responses with the web_search tool', () => {
     const part = (message as OpenAI.Responses.ResponseOutputMessage).content[0] as OpenAI.Responses.ResponseOutputText;
     expect(part.text).toBe('Paris is sunny today. Tomorrow brings rain.\n\nTake an umbrella.');
     expect(part.annotations.map((a) => (a as { start_index: number; end_index: number }).start_index)).toEqual([0, 22, 22]);
+  });
+
+  it('with function tools too (emulated on Gemini): the search item and annotations survive the tool parser', async () => {
+    const response = await openai().responses.create({
+      model: 'gemini-3-pro',
+      tools: [{ type: 'web_search' }, { type: 'function', name: 'exec_command', parameters: { type: 'object', properties: { cmd: { type: 'string' } } }, strict: false }],
+      input: 'weather in Paris today',
+    });
+    expect(response.output.map((o) => o.type)).toEqual(['web_search_call', 'message']);
+    const part = (response.output[1] as OpenAI.Responses.ResponseOutputMessage).content[0] as OpenAI.Responses.ResponseOutputText;
+    expect(part.text).toBe(TEXT_A);
+    expect(part.annotations.length).toBeGreaterThan(0);
+    expect(gemini.generates.at(-1)!.prompt).toContain('exec_command');
+    expect(gemini.generates.at(-1)!.prompt).not.toMatch(/### web_search/);
   });
 
   it("Codex's cached-mode tool (external_web_access: false) is no search request: g4f serves it", async () => {
