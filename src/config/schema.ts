@@ -371,6 +371,8 @@ export const configSchema = z.strictObject({
       fallbacks: z.record(z.string(), z.array(z.string().min(1))).default({}),
       /** Upstream calls one request may cause in all: retries, fallbacks, account failover, re-asks. */
       max_upstream_calls: z.number().int().min(1).max(100).default(12),
+      /** A Gemini model that serves requests offering a hosted web search when their own route cannot search. */
+      web_search_model: nonEmptyOptional,
     })
     .prefault({}),
   /** URLs a client chose (image and file parts) that the gateway fetches itself (src/http/url-guard.ts). */

@@ -2,11 +2,12 @@
 // stream would carry, folded in order. An `error` event (or a thrown error) rejects.
 
 import type { FinishEvent } from './event-contract.js';
-import type { ChatEvent, FinishReason, Usage } from './types.js';
+import type { ChatEvent, Citation, FinishReason, Usage, WebSource } from './types.js';
 import { imageMarkdown } from './types.js';
 
 export type ResultBlock =
-  | { type: 'text'; text: string }
+  | { type: 'text'; text: string; citations?: Citation[] }
+  | { type: 'web_search'; id: string; query: string; sources: WebSource[] }
   | { type: 'thinking'; text: string; signature?: string }
   | { type: 'tool_call'; id: string; name: string; arguments: string; kind: 'function' | 'custom' };
 
@@ -31,8 +32,13 @@ export async function collect(events: AsyncIterable<ChatEvent>, see: (event: Cha
     const last = blocks[blocks.length - 1];
     switch (event.type) {
       case 'text-delta':
-        if (last?.type === 'text') last.text += event.text;
+        // A cited span stays its own block (Anthropic shows it as one text block with its citations).
+        if (event.citations) blocks.push({ type: 'text', text: event.text, citations: event.citations });
+        else if (last?.type === 'text' && !last.citations) last.text += event.text;
         else blocks.push({ type: 'text', text: event.text });
+        break;
+      case 'web-search':
+        blocks.push({ type: 'web_search', id: event.id, query: event.query, sources: event.sources });
         break;
       case 'thinking-delta':
         if (last?.type === 'thinking' && last.signature === undefined) last.text += event.text;

@@ -30,6 +30,8 @@ export const ids = {
   reasoning: () => randomId('rs_'),
   functionCall: () => randomId('fc_'),
   customToolCall: () => randomId('ctc_'),
+  webSearchCall: () => randomId('ws_'),
+  serverToolUse: () => randomId('srvtoolu_'),
 };
 
 /** A tool call id in a protocol's style (`toolu_…` for Anthropic, `call_…` for OpenAI), same suffix. */

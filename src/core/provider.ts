@@ -8,6 +8,8 @@ import type { ChatEvent, ChatRequest, ModelInfo } from './types.js';
 export interface ProviderCapabilities {
   /** Native function calling; false means tool emulation (src/tools/) wraps this provider. */
   nativeTools: boolean;
+  /** Can search the web itself (a hosted `web_search` tool); requests offering one go only to such routes. */
+  webSearch?: boolean;
 }
 
 /** The logging a provider may use (a pino or Fastify request logger fits). */

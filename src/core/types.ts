@@ -111,6 +111,32 @@ export interface ChatRequest {
   responseFormat?: ResponseFormat;
   /** A key the client sends to group turns of one conversation (Codex prompt_cache_key, Claude Code session). */
   conversationKey?: string;
+  /** The client offered a hosted web search tool (Anthropic `web_search_*`, OpenAI `web_search`). */
+  webSearch?: WebSearchOptions;
+}
+
+/** A hosted web search the client offered: never a function tool, served only by upstreams that can search. */
+export interface WebSearchOptions {
+  /** The client requires a search (tool_choice names the search tool). */
+  forced?: boolean;
+  maxUses?: number;
+  allowedDomains?: string[];
+  blockedDomains?: string[];
+}
+
+/** A page a web search found. */
+export interface WebSource {
+  url: string;
+  title: string;
+  snippet?: string;
+  siteName?: string;
+}
+
+/** A source a span of the answer text is based on (`citedText` = that span). */
+export interface Citation {
+  url: string;
+  title: string;
+  citedText: string;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'stop_sequence';
@@ -124,11 +150,14 @@ export interface Usage {
 
 /**
  * The event stream a provider produces. Tool calls arrive as start -> args deltas -> end with a
- * stable index per response; text and thinking arrive as deltas. A stream ends with exactly one
+ * stable index per response; text and thinking arrive as deltas. A web search the upstream ran
+ * comes as one `web-search` event before the text it informed; a text delta with `citations` is one
+ * whole cited span (its text is what the sources back). A stream ends with exactly one
  * `finish` or one `error`.
  */
 export type ChatEvent =
-  | { type: 'text-delta'; text: string }
+  | { type: 'text-delta'; text: string; citations?: Citation[] }
+  | { type: 'web-search'; id: string; query: string; sources: WebSource[] }
   | { type: 'thinking-delta'; text: string }
   | { type: 'thinking-signature'; signature: string }
   | { type: 'tool-call-start'; index: number; id: string; name: string; kind?: 'function' | 'custom' }

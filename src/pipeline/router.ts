@@ -37,11 +37,39 @@ function firstMatch<T>(record: Record<string, T>, name: string): T | undefined {
   return undefined;
 }
 
+/** What a request needs from its upstream beyond a model name. */
+export interface RouteNeeds {
+  /** The request offers a hosted web search tool: only upstreams that search themselves can serve it. */
+  webSearch?: boolean;
+}
+
 export class Router {
   constructor(private readonly providers: ProviderRegistry) {}
 
-  /** Primary route plus fallbacks, each resolved; routes whose provider is not running are skipped. */
-  plan(model: string, config: GatewayConfig): Route[] {
+  /**
+   * Primary route plus fallbacks, each resolved; routes whose provider is not running are skipped.
+   * A request offering web search keeps only routes that can search; with none it goes to
+   * `routing.web_search_model`, or is refused (400 web_search_unsupported), never served without it.
+   */
+  plan(model: string, config: GatewayConfig, needs: RouteNeeds = {}): Route[] {
+    const routes = this.planModel(model, config);
+    if (!needs.webSearch) return routes;
+    const searching = routes.filter((r) => r.provider.capabilities.webSearch);
+    if (searching.length > 0) return searching;
+    const searchModel = config.routing.web_search_model;
+    if (searchModel) {
+      const rerouted = this.planModel(searchModel, config).filter((r) => r.provider.capabilities.webSearch);
+      if (rerouted.length > 0) return rerouted;
+      throw new GatewayError('invalid_request', `routing.web_search_model \`${searchModel}\` is not served by an upstream that can search the web (a Gemini model)`, { code: 'web_search_unsupported', param: 'tools' });
+    }
+    throw new GatewayError(
+      'invalid_request',
+      `The model \`${model}\` cannot search the web (${routes[0]!.provider.id}): web search needs a Gemini model; set routing.web_search_model, or leave the web search tool out of the request`,
+      { code: 'web_search_unsupported', param: 'tools' },
+    );
+  }
+
+  private planModel(model: string, config: GatewayConfig): Route[] {
     const primary = this.resolveName(model, config);
     if (!primary) throw this.notFound(model, config);
     const chain = [primary, ...(firstMatch(config.routing.fallbacks, model) ?? firstMatch(config.routing.fallbacks, primary.model) ?? [])

@@ -36,7 +36,7 @@ export async function serveChat(
   options: ServeOptions,
 ): Promise<FastifyReply> {
   const config = request.ctx.snapshot.config;
-  const routes = options.router.plan(chat.model, config);
+  const routes = options.router.plan(chat.model, config, { webSearch: chat.webSearch !== undefined });
   request.ctx.model = chat.model;
   request.ctx.provider = routes[0]!.provider.id;
   request.ctx.stream = chat.stream;

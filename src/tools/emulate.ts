@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 import { restoreCustomToolCalls, withCustomToolsAsFunctions } from '../core/custom-tools.js';
 import { randomId } from '../core/ids.js';
-import type { ChatEvent, ChatRequest, ContentPart, FinishReason, Message } from '../core/types.js';
+import type { ChatEvent, ChatRequest, Citation, ContentPart, FinishReason, Message } from '../core/types.js';
 import type { Provider, ProviderCallContext } from '../core/provider.js';
 import type { TtlStore } from '../state/ttl-store.js';
 import { parseCall } from './args.js';
@@ -100,13 +100,18 @@ async function* run(provider: Provider, request: ChatRequest, context: ProviderC
     const calls: Array<{ name: string; arguments: string }> = [];
     const errors: string[] = [];
     let finish: FinishReason | undefined;
+    // Citations of a cited span (web search) go with the next visible text the parser lets through.
+    let cite: Citation[] | undefined;
 
     const take = function* (pieces: ReturnType<ToolStreamParser['push']>): Generator<ChatEvent> {
       for (const piece of pieces) {
         if (piece.type === 'text') {
           if (attempt === 0) {
             visible += piece.text;
-            yield { type: 'text-delta', text: piece.text };
+            if (cite && piece.text) {
+              yield { type: 'text-delta', text: piece.text, citations: cite };
+              cite = undefined;
+            } else yield { type: 'text-delta', text: piece.text };
           } else heldText += piece.text;
           continue;
         }
@@ -127,6 +132,7 @@ async function* run(provider: Provider, request: ChatRequest, context: ProviderC
     for await (const event of provider.stream(upstream, context)) {
       if (event.type === 'text-delta') {
         raw += event.text;
+        if (event.citations) cite = event.citations;
         yield* take(parser.push(event.text));
       } else if (event.type === 'finish') {
         finish = event.reason;

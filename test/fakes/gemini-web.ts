@@ -53,13 +53,38 @@ export interface Snapshot {
   thoughts?: string;
 }
 
+/** A web source Gemini's answer used. */
+export interface FakeSource {
+  url: string;
+  title: string;
+  snippet?: string;
+  siteName?: string;
+}
+
+/**
+ * The answer used Google Search (shared/docs/gemini-web-2026h2.md §4). The early frames list the
+ * "Google Search" tool at inner[2]["7"] (status 1, then 4), the final one at inner[11]. Layout A:
+ * sources in cand[2] = [null, [chunk...]], each chunk quoting `quotes[i].quote` of the text (default:
+ * one chunk per source quoting the first sentence); the text has no markers. Layout B: the text
+ * carries `[cite: 1, 2]` markers (write them in `final.text`), resolved by cand[12][43] groups, or
+ * the sparse cand[12][0]["44"] with `sparse`.
+ */
+export interface FakeSearch {
+  layout: 'A' | 'B';
+  sources: FakeSource[];
+  quotes?: Array<{ quote: string; sources: number[] }>;
+  sparse?: boolean;
+  /** Leave out the tool markers (a search seen only in the final frame's sources). */
+  noToolMarker?: boolean;
+}
+
 /** What StreamGenerate answers for one request. */
 export type Reply =
   | {
       /** Non-final snapshots (cumulative), sent in order with `delayMs` between them. */
       snapshots?: Snapshot[];
       /** The final snapshot (status 2). Omit for a stream that ends without one ("silent abort"). */
-      final?: Snapshot & { images?: Array<{ url: string; alt: string; generated?: boolean }>; cardText?: string };
+      final?: Snapshot & { images?: Array<{ url: string; alt: string; generated?: boolean }>; cardText?: string; search?: FakeSearch };
       /** Extra candidates in the final frame (multi-candidate turn). */
       extraCandidates?: string[];
       delayMs?: number;
@@ -139,7 +164,43 @@ const AUTH_COOKIE = /^(__Secure-[13]P(SID|SIDTS|SIDCC|APISID)|SID|HSID|SSID|APIS
 const wrb = (inner: unknown) => [['wrb.fr', null, JSON.stringify(inner)]];
 const hex = (n: number) => randomBytes(n).toString('hex').slice(0, n);
 
-function candidate(rcid: string, text: string, thoughts: string | undefined, status: number, extra: { images?: Array<{ url: string; alt: string; generated?: boolean }>; cardText?: string } = {}): unknown[] {
+/** A layout-A source entry: the URL with a text fragment, title, favicon, snippet, quote copy, site name. */
+function sourceEntry(s: FakeSource, quote: unknown[]): unknown[] {
+  return [`${s.url}#:~:text=${encodeURIComponent(String(quote[0]).slice(0, 20))}`, s.title, `https://www.google.com/s2/favicons?domain=${new URL(s.url).hostname}`, s.snippet ?? '', [quote], null, s.siteName ?? new URL(s.url).hostname, 9, ''];
+}
+
+function searchFields(c: unknown[], text: string, search: FakeSearch): void {
+  if (search.layout === 'A') {
+    const quotes = search.quotes ?? search.sources.map((_, i) => ({ quote: /^[^.!?\n]*[.!?]?/.exec(text)![0], sources: [i + 1] }));
+    c[2] = [
+      null,
+      quotes.map(({ quote, sources }) => {
+        const start = text.indexOf(quote);
+        const q = [quote, null, null, [[Buffer.byteLength(text.slice(0, start)), Buffer.byteLength(text.slice(0, start + quote.length))], [start, start + quote.length]]];
+        return [q, [1], sources.map((n) => sourceEntry(search.sources[n - 1]!, q)), `spp_${hex(8)}`];
+      }),
+    ];
+    return;
+  }
+  const markers = [...new Set(text.match(/\[cite:\s*[\d,\s]*\]/g) ?? [])];
+  const groups = markers.map((marker) => [
+    [marker],
+    marker
+      .replace(/[^\d,]/g, '')
+      .split(',')
+      .filter(Boolean)
+      .map((n) => {
+        const s = search.sources[Number(n) - 1]!;
+        return [null, null, null, [[`https://www.google.com/s2/favicons?domain=${new URL(s.url).hostname}`, s.url, s.title]]];
+      }),
+  ]);
+  const media = (Array.isArray(c[12]) ? c[12] : [null, null]) as unknown[];
+  if (search.sparse) media[0] = { '44': groups };
+  else media[43] = groups;
+  c[12] = media;
+}
+
+function candidate(rcid: string, text: string, thoughts: string | undefined, status: number, extra: { images?: Array<{ url: string; alt: string; generated?: boolean }>; cardText?: string; search?: FakeSearch } = {}): unknown[] {
   const c: unknown[] = [rcid, [text], null, null, null, null, null, null, [status], 'en'];
   if (extra.images?.length) {
     const web = extra.images.filter((i) => !i.generated).map((i) => [[[i.url], null, null, null, i.alt]]);
@@ -150,6 +211,7 @@ function candidate(rcid: string, text: string, thoughts: string | undefined, sta
   }
   if (extra.cardText) c[22] = [extra.cardText];
   if (thoughts !== undefined) c[37] = [[thoughts]];
+  if (extra.search) searchFields(c, text, extra.search);
   return c;
 }
 
@@ -573,11 +635,16 @@ export class FakeGemini {
     this.chats.set(cid, chat);
     const frames: unknown[] = [];
     if (reply.queueing) frames.push([['wrb.fr', null, null, null, null, [13]]]);
-    frames.push(wrb([null, [null, rid], { '18': rid, '44': false }]));
+    const search = reply.final?.search && !reply.final.search.noToolMarker ? reply.final.search : undefined;
+    // The "Google Search" tool entry of early frames: status 1 (searching), then 4 (done).
+    const tool = (status: number) => [[null, 'Google Search', status]];
+    frames.push(wrb([null, [null, rid], { '18': rid, '44': false, ...(search ? { '7': tool(1) } : {}) }]));
+    if (search) frames.push(wrb([null, [null, rid], { '7': tool(4) }]));
     for (const s of reply.snapshots ?? []) frames.push(wrb(content([null, [cid, rid], null, null, [candidate(rcid, s.text ?? '', s.thoughts, 1)]])));
     if (reply.final) {
       const f = reply.final;
       const finalInner: unknown[] = [null, [cid, rid], null, null, [candidate(rcid, f.text ?? '', f.thoughts, 2, f), ...(reply.extraCandidates ?? []).map((t) => candidate(`rc_${hex(16)}`, t, undefined, 2))]];
+      if (search) finalInner[11] = [['Google Search']];
       finalInner[this.contextSlot] = `!${randomBytes(12).toString('base64url')}`;
       finalInner[27] = [[[null, null, null, [1764201600, 250000000]]]];
       frames.push(wrb(content(finalInner)));

@@ -129,14 +129,25 @@ describe('Anthropic decoding (Claude Code)', () => {
     ]);
   });
 
-  it('drops server tools instead of failing', () => {
+  it('turns the web_search server tool into webSearch (never a function tool) and drops other server tools', () => {
     const chat = decodeAnthropicRequest({
       model: 'm',
       max_tokens: 5,
       messages: [{ role: 'user', content: 'x' }],
-      tools: [{ type: 'web_search_20250305', name: 'web_search' }, { name: 'Read', input_schema: { type: 'object' } }],
+      tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3, allowed_domains: ['example.org'] }, { type: 'code_execution_20250522', name: 'code' }, { name: 'Read', input_schema: { type: 'object' } }],
     });
     expect(chat.tools.map((t) => t.name)).toEqual(['Read']);
+    expect(chat.webSearch).toEqual({ maxUses: 3, allowedDomains: ['example.org'] });
+    const forced = decodeAnthropicRequest({
+      model: 'm',
+      max_tokens: 5,
+      messages: [{ role: 'user', content: 'x' }],
+      tools: [{ type: 'web_search_20260209', name: 'web_search' }],
+      tool_choice: { type: 'tool', name: 'web_search' },
+    });
+    expect(forced.webSearch).toEqual({ forced: true });
+    expect(forced.toolChoice).toEqual({ type: 'auto' });
+    expect(decodeAnthropicRequest({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }).webSearch).toBeUndefined();
   });
 
   it('names the bad field', () => {
@@ -213,7 +224,9 @@ describe('Responses decoding (Codex)', () => {
     expect(tool!.content[0]).toMatchObject({ type: 'tool_result', callId: 'call_pdco2kglaerivtvb1a2' });
     expect(chat.tools.map((t) => t.name)).toEqual(['exec_command', 'write_stdin', 'request_user_input', 'apply_patch', 'view_image', 'get_goal', 'create_goal', 'update_goal']);
     expect(chat.tools.find((t) => t.name === 'apply_patch')).toMatchObject({ kind: 'custom', grammar: { syntax: 'lark' } });
-    expect(extras.dropped).toEqual(['tools[8]: hosted tool tool_search', 'tools[9]: hosted tool web_search']);
+    // Codex's default web_search is cached mode (external_web_access: false): no live search asked.
+    expect(extras.dropped).toEqual(['tools[8]: hosted tool tool_search', 'tools[9]: hosted tool web_search (external_web_access: false)']);
+    expect(chat.webSearch).toBeUndefined();
     expect(chat.conversationKey).toBeTruthy();
     expect(extras.store).toBe(false);
   });

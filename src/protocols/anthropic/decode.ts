@@ -1,8 +1,9 @@
 // Anthropic Messages request -> ChatRequest. Accepts everything Claude Code 2.1 and the SDKs send
 // (docs: shared/docs/clients.md section 6): system blocks with cache_control, mid-conversation
 // system messages, non-alternating roles, echoed thinking blocks, tool results with string or
-// block content, images, adaptive / budget thinking, output_config. Unknown block types and
-// server tools are dropped (they cannot be served), never a failure.
+// block content, images, adaptive / budget thinking, output_config. The `web_search_*` server tool
+// becomes `webSearch` (served by upstreams that search; never a function tool). Other server tools
+// and unknown block types are dropped (they cannot be served), never a failure.
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type {
@@ -16,6 +17,7 @@ import type {
   ToolChoice,
   ToolDefinition,
   ToolResultPart,
+  WebSearchOptions,
 } from '../../core/types.js';
 import {
   array,
@@ -47,16 +49,27 @@ export function decodeAnthropicRequest(body: unknown, headers: IncomingHttpHeade
     model,
     system: decodeSystem(b.system),
     messages: array(b.messages, 'messages').map((m, i) => decodeMessage(m, `messages[${i}]`, notes)).flat(),
-    tools: decodeTools(b.tools, notes),
+    tools: [],
     toolChoice: { type: 'auto' },
     maxTokens,
     stream: optionalBoolean(b.stream, 'stream') ?? false,
   };
+  const search: { name?: string; options?: WebSearchOptions } = {};
+  request.tools = decodeTools(b.tools, notes, search);
 
   const choice = decodeToolChoice(b.tool_choice);
   if (choice) {
     request.toolChoice = choice.choice;
     if (choice.disableParallel) request.parallelToolCalls = false;
+  }
+  if (search.options) {
+    // Forced: the choice names the search tool, or demands a tool when search is the only one.
+    const c = request.toolChoice;
+    if ((c.type === 'tool' && c.name === search.name) || (c.type === 'required' && request.tools.length === 0)) {
+      search.options.forced = true;
+      request.toolChoice = { type: 'auto' };
+    }
+    request.webSearch = search.options;
   }
   const temperature = optionalNumber(b.temperature, 'temperature', 0, 2);
   if (temperature !== undefined) request.temperature = temperature;
@@ -129,6 +142,11 @@ function decodeBlock(value: unknown, path: string, role: string, notes: DecodeNo
       return decodeDocument(b, path);
     case 'tool_use':
     case 'server_tool_use':
+      if (b.type === 'server_tool_use' && b.name === 'web_search') {
+        // A search we answered earlier: its cited text blocks carry the answer; the call is not replayed.
+        notes.dropped.push(`${path}: server_tool_use web_search`);
+        return undefined;
+      }
       if (role !== 'assistant') throw invalid(`${path}.type`, 'tool_use blocks belong to assistant messages');
       return {
         type: 'tool_call',
@@ -189,11 +207,23 @@ function decodeToolResult(b: Json, path: string, notes: DecodeNotes): ToolResult
   return result;
 }
 
-function decodeTools(value: unknown, notes: DecodeNotes): ToolDefinition[] {
+function decodeTools(value: unknown, notes: DecodeNotes, search: { name?: string; options?: WebSearchOptions }): ToolDefinition[] {
   if (value === undefined || value === null) return [];
   const out: ToolDefinition[] = [];
   array(value, 'tools').forEach((tool, i) => {
     const t = object(tool, `tools[${i}]`);
+    if (typeof t.type === 'string' && t.type.startsWith('web_search_')) {
+      const options: WebSearchOptions = {};
+      const maxUses = optionalInteger(t.max_uses, `tools[${i}].max_uses`, 1);
+      if (maxUses !== undefined) options.maxUses = maxUses;
+      const allowed = optionalStringList(t.allowed_domains, `tools[${i}].allowed_domains`);
+      if (allowed?.length) options.allowedDomains = allowed;
+      const blocked = optionalStringList(t.blocked_domains, `tools[${i}].blocked_domains`);
+      if (blocked?.length) options.blockedDomains = blocked;
+      search.name = optionalString(t.name, `tools[${i}].name`) ?? 'web_search';
+      search.options = options;
+      return;
+    }
     // Client tools have no type (or "custom"); typed ones are Anthropic server tools we cannot run.
     if (t.type !== undefined && t.type !== null && t.type !== 'custom') {
       notes.dropped.push(`tools[${i}]: server tool ${String(t.type)}`);

@@ -6,7 +6,7 @@
 import type { ChatResult } from '../../core/collect.js';
 import type { GatewayError } from '../../core/gateway-error.js';
 import { ids, styledCallId } from '../../core/ids.js';
-import type { ChatEvent, ChatRequest, FinishReason, Usage } from '../../core/types.js';
+import type { ChatEvent, ChatRequest, Citation, FinishReason, Usage, WebSource } from '../../core/types.js';
 import { imageMarkdown } from '../../core/types.js';
 import { anthropicErrorBody } from './errors.js';
 import { sseEvent, type ProtocolAdapter, type ResponseMeta, type StreamEncoder } from '../encoder.js';
@@ -21,6 +21,26 @@ const STOP_REASON: Record<FinishReason, string> = {
 
 const PING = sseEvent('ping', { type: 'ping' });
 
+/** Opaque to clients; they send it back in later turns and we drop it there (decode.ts). */
+const opaque = (url: string) => Buffer.from(url, 'utf8').toString('base64url');
+
+/** A search's results as Anthropic's `web_search_tool_result` block. */
+function searchResultBlock(id: string, sources: WebSource[]): Record<string, unknown> {
+  return {
+    type: 'web_search_tool_result',
+    tool_use_id: styledSearchId(id),
+    content: sources.map((s) => ({ type: 'web_search_result', url: s.url, title: s.title, encrypted_content: opaque(s.url), page_age: null })),
+  };
+}
+
+function citationOf(c: Citation): Record<string, unknown> {
+  return { type: 'web_search_result_location', cited_text: c.citedText, url: c.url, title: c.title, encrypted_index: opaque(c.url) };
+}
+
+function styledSearchId(id: string): string {
+  return id.startsWith('srvtoolu_') ? id : `srvtoolu_${id.replace(/^(ws_|srvtoolu_)/, '')}`;
+}
+
 type OpenBlock = 'text' | 'thinking' | 'tool_use' | null;
 
 export class AnthropicStreamEncoder implements StreamEncoder {
@@ -31,6 +51,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private usage: Usage | undefined;
   private finish: FinishReason | undefined;
   private stopSequence: string | null = null;
+  private searches = 0;
 
   constructor(private readonly meta: ResponseMeta) {}
 
@@ -54,7 +75,20 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     switch (event.type) {
       case 'text-delta':
         if (!event.text) return '';
+        if (event.citations) {
+          // A cited span is a text block of its own: citations first, then its text.
+          let out = this.close() + this.openBlock('text', { type: 'text', text: '', citations: [] });
+          for (const citation of event.citations) out += this.delta({ type: 'citations_delta', citation: citationOf(citation) });
+          return out + this.delta({ type: 'text_delta', text: event.text }) + this.close();
+        }
         return this.ensure('text', { type: 'text', text: '' }) + this.delta({ type: 'text_delta', text: event.text });
+      case 'web-search': {
+        this.searches++;
+        const id = styledSearchId(event.id);
+        let out = this.close() + this.openBlock('tool_use', { type: 'server_tool_use', id, name: 'web_search', input: {} });
+        out += this.delta({ type: 'input_json_delta', partial_json: JSON.stringify({ query: event.query }) }) + this.close();
+        return out + this.openBlock('tool_use', searchResultBlock(id, event.sources)) + this.close();
+      }
       case 'image':
         return this.ensure('text', { type: 'text', text: '' }) + this.delta({ type: 'text_delta', text: imageMarkdown(event) });
       case 'thinking-delta':
@@ -89,8 +123,9 @@ export class AnthropicStreamEncoder implements StreamEncoder {
 
   end(): string {
     const reason = this.finish ?? 'stop'; // the pipeline always sends one finish
-    const usage: Record<string, number> = { output_tokens: this.usage?.outputTokens ?? 0 };
+    const usage: Record<string, unknown> = { output_tokens: this.usage?.outputTokens ?? 0 };
     if (this.usage?.inputTokens) usage.input_tokens = this.usage.inputTokens;
+    if (this.searches > 0) usage.server_tool_use = { web_search_requests: this.searches };
     return (
       this.close() +
       sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: STOP_REASON[reason], stop_sequence: this.stopSequence }, usage }) +
@@ -129,10 +164,16 @@ export class AnthropicStreamEncoder implements StreamEncoder {
 }
 
 export function encodeAnthropicMessage(result: ChatResult, meta: ResponseMeta): Record<string, unknown> {
-  const content = result.blocks.map((block) => {
+  let searches = 0;
+  const content = result.blocks.flatMap((block) => {
     switch (block.type) {
       case 'text':
-        return { type: 'text', text: block.text };
+        return block.citations ? { type: 'text', text: block.text, citations: block.citations.map(citationOf) } : { type: 'text', text: block.text };
+      case 'web_search': {
+        searches++;
+        const id = styledSearchId(block.id);
+        return [{ type: 'server_tool_use', id, name: 'web_search', input: { query: block.query } }, searchResultBlock(id, block.sources)];
+      }
       case 'thinking':
         return { type: 'thinking', thinking: block.text, signature: block.signature ?? '' };
       case 'tool_call':
@@ -152,6 +193,7 @@ export function encodeAnthropicMessage(result: ChatResult, meta: ResponseMeta): 
       cache_creation_input_tokens: 0,
       cache_read_input_tokens: result.usage?.cachedInputTokens ?? 0,
       output_tokens: result.usage?.outputTokens ?? 0,
+      ...(searches > 0 ? { server_tool_use: { web_search_requests: searches } } : {}),
     },
   };
 }

@@ -1,8 +1,9 @@
 // OpenAI Chat Completions request -> ChatRequest. Leading system/developer messages become the
 // system prompt; later ones stay in place as mid-conversation system messages. Unknown fields
 // are ignored; `n > 1` is refused (one answer per request is all any upstream here gives).
+// `web_search_options` (OpenAI's search models) or a `web_search` tool become `webSearch`.
 
-import type { ChatRequest, ContentPart, Message, ReasoningOptions, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/types.js';
+import type { ChatRequest, ContentPart, Message, ReasoningOptions, ResponseFormat, ToolChoice, ToolDefinition, WebSearchOptions } from '../../core/types.js';
 import {
   array,
   imageFromUrl,
@@ -30,10 +31,17 @@ export function decodeChatRequest(body: unknown): ChatRequest {
     model,
     system: [],
     messages: [],
-    tools: decodeTools(b.tools),
+    tools: [],
     toolChoice: decodeToolChoice(b.tool_choice),
     stream: optionalBoolean(b.stream, 'stream') ?? false,
   };
+  const search: { options?: WebSearchOptions } = {};
+  request.tools = decodeTools(b.tools, search);
+  if (b.web_search_options !== undefined && b.web_search_options !== null) {
+    object(b.web_search_options, 'web_search_options');
+    search.options ??= {};
+  }
+  if (search.options) request.webSearch = search.options;
 
   let leading = true;
   array(b.messages, 'messages').forEach((value, i) => {
@@ -161,24 +169,30 @@ function decodeUserContent(value: unknown, path: string): ContentPart[] {
   });
 }
 
-function decodeTools(value: unknown): ToolDefinition[] {
+const WEB_SEARCH_TOOLS = new Set(['web_search', 'web_search_preview']);
+
+function decodeTools(value: unknown, search: { options?: WebSearchOptions }): ToolDefinition[] {
   if (value === undefined || value === null) return [];
-  return array(value, 'tools').map((tool, i) => {
+  return array(value, 'tools').flatMap((tool, i): ToolDefinition[] => {
     const t = object(tool, `tools[${i}]`);
+    if (typeof t.type === 'string' && WEB_SEARCH_TOOLS.has(t.type)) {
+      search.options = {};
+      return [];
+    }
     if (t.type === 'custom') {
       const custom = object(t.custom, `tools[${i}].custom`);
       const def: ToolDefinition = { name: nonEmptyString(custom.name, `tools[${i}].custom.name`), kind: 'custom' };
       const description = optionalString(custom.description, `tools[${i}].custom.description`);
       if (description) def.description = description;
-      return def;
+      return [def];
     }
-    if (t.type !== 'function') throw invalid(`tools[${i}].type`, 'expected "function" or "custom"');
+    if (t.type !== 'function') throw invalid(`tools[${i}].type`, 'expected "function", "custom" or "web_search"');
     const fn = object(t.function, `tools[${i}].function`);
     const def: ToolDefinition = { name: nonEmptyString(fn.name, `tools[${i}].function.name`) };
     const description = optionalString(fn.description, `tools[${i}].function.description`);
     if (description) def.description = description;
     def.parameters = fn.parameters === undefined || fn.parameters === null ? { type: 'object', properties: {} } : object(fn.parameters, `tools[${i}].function.parameters`);
-    return def;
+    return [def];
   });
 }
 

@@ -5,7 +5,7 @@
 import type { ChatResult } from '../../core/collect.js';
 import type { GatewayError } from '../../core/gateway-error.js';
 import { ids, styledCallId } from '../../core/ids.js';
-import type { ChatEvent, FinishReason, Usage } from '../../core/types.js';
+import type { ChatEvent, Citation, FinishReason, Usage } from '../../core/types.js';
 import { imageMarkdown } from '../../core/types.js';
 import { openAIErrorBody } from './errors.js';
 import type { ProtocolAdapter, ResponseMeta, StreamEncoder } from '../encoder.js';
@@ -30,7 +30,14 @@ export function openAIUsage(usage: Usage | undefined): Record<string, unknown> {
   };
 }
 
+/** A cited span as OpenAI's search models annotate the message (`start`/`end`: UTF-16 offsets in `content`). */
+function urlCitations(citations: Citation[], start: number, end: number): Array<Record<string, unknown>> {
+  return citations.map((c) => ({ type: 'url_citation', url_citation: { start_index: start, end_index: end, url: c.url, title: c.title } }));
+}
+
 export class ChatStreamEncoder implements StreamEncoder {
+  /** Characters of `content` sent so far (annotation offsets). */
+  private offset = 0;
   private readonly prefix: string;
   private readonly toolIndex = new Map<number, number>();
   private readonly custom = new Set<number>();
@@ -50,10 +57,20 @@ export class ChatStreamEncoder implements StreamEncoder {
 
   event(event: ChatEvent): string {
     switch (event.type) {
-      case 'text-delta':
-        return event.text ? this.chunk(`{"content":${JSON.stringify(event.text)}}`) : '';
-      case 'image':
-        return this.chunk(`{"content":${JSON.stringify(imageMarkdown(event))}}`);
+      case 'text-delta': {
+        if (!event.text) return '';
+        const start = this.offset;
+        this.offset += event.text.length;
+        const out = this.chunk(`{"content":${JSON.stringify(event.text)}}`);
+        return event.citations ? out + this.chunk(`{"annotations":${JSON.stringify(urlCitations(event.citations, start, this.offset))}}`) : out;
+      }
+      case 'web-search':
+        return ''; // Chat Completions has no search items: the sources come as annotations
+      case 'image': {
+        const text = imageMarkdown(event);
+        this.offset += text.length;
+        return this.chunk(`{"content":${JSON.stringify(text)}}`);
+      }
       case 'thinking-delta':
         return event.text ? this.chunk(`{"reasoning_content":${JSON.stringify(event.text)}}`) : '';
       case 'thinking-signature':
@@ -116,8 +133,12 @@ export function encodeChatCompletion(result: ChatResult, meta: ResponseMeta): Re
   let text = '';
   let reasoning = '';
   const toolCalls: unknown[] = [];
+  let annotations: unknown[] | undefined;
   for (const block of result.blocks) {
-    if (block.type === 'text') text += block.text;
+    if (block.type === 'text') {
+      if (block.citations) (annotations ??= []).push(...urlCitations(block.citations, text.length, text.length + block.text.length));
+      text += block.text;
+    } else if (block.type === 'web_search') annotations ??= [];
     else if (block.type === 'thinking') reasoning += block.text;
     else if (block.kind === 'custom') toolCalls.push({ id: styledCallId(block.id, 'call_'), type: 'custom', custom: { name: block.name, input: block.arguments } });
     else toolCalls.push({ id: styledCallId(block.id, 'call_'), type: 'function', function: { name: block.name, arguments: block.arguments } });
@@ -125,6 +146,7 @@ export function encodeChatCompletion(result: ChatResult, meta: ResponseMeta): Re
   const message: Record<string, unknown> = { role: 'assistant', content: text || (toolCalls.length > 0 ? null : ''), refusal: null };
   if (reasoning) message.reasoning_content = reasoning;
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  if (annotations) message.annotations = annotations;
   return {
     id: meta.id,
     object: 'chat.completion',

@@ -1,9 +1,10 @@
 // OpenAI Responses request -> ChatRequest (what Codex 0.171 sends: developer messages, reasoning
-// items with encrypted_content, function and custom tool calls and outputs). Hosted tools we
-// cannot serve (web_search, tool_search, namespace, ...) and unknown item types are dropped and
-// reported for a DEBUG line, never a failure.
+// items with encrypted_content, function and custom tool calls and outputs). The hosted
+// `web_search` tool becomes `webSearch` (served by upstreams that search), except Codex's default
+// cached mode (`external_web_access: false`). Other hosted tools (tool_search, namespace, ...) and
+// unknown item types are dropped and reported for a DEBUG line, never a failure.
 
-import type { ChatRequest, ContentPart, Message, ResponseFormat, ToolChoice, ToolDefinition, ToolResultPart } from '../../core/types.js';
+import type { ChatRequest, ContentPart, Message, ResponseFormat, ToolChoice, ToolDefinition, ToolResultPart, WebSearchOptions } from '../../core/types.js';
 import { decodeEffort } from '../openai-chat/decode.js';
 import {
   array,
@@ -60,10 +61,16 @@ export function decodeResponsesRequest(body: unknown): { chat: ChatRequest; extr
     model: nonEmptyString(b.model, 'model'),
     system: extras.instructions ? [{ type: 'text', text: extras.instructions }] : [],
     messages: [],
-    tools: decodeTools(b.tools, extras.dropped),
+    tools: [],
     toolChoice: decodeToolChoice(b.tool_choice),
     stream: optionalBoolean(b.stream, 'stream') ?? false,
   };
+  const search: { options?: WebSearchOptions } = {};
+  chat.tools = decodeTools(b.tools, extras.dropped, search);
+  if (search.options) {
+    if (isObject(b.tool_choice) && typeof b.tool_choice.type === 'string' && WEB_SEARCH_TOOLS.has(b.tool_choice.type)) search.options.forced = true;
+    chat.webSearch = search.options;
+  }
 
   decodeInput(b.input, chat, extras.dropped);
   if (chat.messages.length === 0 && !previous) throw invalid('input', 'must not be empty');
@@ -227,12 +234,31 @@ function toolOutput(value: unknown, path: string): ToolResultPart['content'] {
   });
 }
 
-function decodeTools(value: unknown, dropped: string[]): ToolDefinition[] {
+/** The hosted search tool's names over time. */
+export const WEB_SEARCH_TOOLS = new Set(['web_search', 'web_search_preview', 'web_search_2025_08_26', 'web_search_preview_2025_03_11']);
+
+/** A hosted web search tool -> the options, or undefined for Codex's cached mode (no live search asked). */
+export function webSearchOptions(t: Record<string, unknown>, path: string, dropped: string[]): WebSearchOptions | undefined {
+  if (t.external_web_access === false) {
+    dropped.push(`${path}: hosted tool ${String(t.type)} (external_web_access: false)`);
+    return undefined;
+  }
+  const options: WebSearchOptions = {};
+  const filters = isObject(t.filters) ? t.filters : undefined;
+  const allowed = filters && Array.isArray(filters.allowed_domains) ? filters.allowed_domains.filter((d): d is string => typeof d === 'string') : [];
+  if (allowed.length) options.allowedDomains = allowed;
+  return options;
+}
+
+function decodeTools(value: unknown, dropped: string[], search: { options?: WebSearchOptions }): ToolDefinition[] {
   if (value === undefined || value === null) return [];
   const out: ToolDefinition[] = [];
   array(value, 'tools').forEach((tool, i) => {
     const t = object(tool, `tools[${i}]`);
-    if (t.type === 'function') {
+    if (typeof t.type === 'string' && WEB_SEARCH_TOOLS.has(t.type)) {
+      const options = webSearchOptions(t, `tools[${i}]`, dropped);
+      if (options) search.options = options;
+    } else if (t.type === 'function') {
       const def: ToolDefinition = { name: nonEmptyString(t.name, `tools[${i}].name`) };
       const description = optionalString(t.description, `tools[${i}].description`);
       if (description) def.description = description;
@@ -260,7 +286,7 @@ function decodeToolChoice(value: unknown): ToolChoice {
   if (isObject(value)) {
     if ((value.type === 'function' || value.type === 'custom') && typeof value.name === 'string') return { type: 'tool', name: value.name };
     if (value.type === 'allowed_tools') return value.mode === 'required' ? { type: 'required' } : { type: 'auto' };
-    // Hosted tool choices ({type: "web_search"}) cannot be honoured: let the model decide.
+    // Hosted tool choices: web_search marks the search forced (decodeResponsesRequest); others let the model decide.
     if (typeof value.type === 'string') return { type: 'auto' };
   }
   throw invalid('tool_choice', 'expected "auto", "none", "required" or {"type":"function","name":…}');

@@ -6,7 +6,7 @@
 import type { ChatResult } from '../../core/collect.js';
 import type { GatewayError } from '../../core/gateway-error.js';
 import { ids, styledCallId } from '../../core/ids.js';
-import type { ChatEvent, ChatRequest, ContentPart, FinishReason, Message, Usage } from '../../core/types.js';
+import type { ChatEvent, ChatRequest, Citation, ContentPart, FinishReason, Message, Usage, WebSource } from '../../core/types.js';
 import { imageMarkdown } from '../../core/types.js';
 import { sseEvent, type ProtocolAdapter, type ResponseMeta, type StreamEncoder } from '../encoder.js';
 import { UNSIGNED_REASONING, type ResponsesExtras } from './decode.js';
@@ -15,9 +15,19 @@ type Item = Record<string, unknown> & { id: string; type: string };
 
 /** Items as they are being streamed: text and arguments accumulate here. */
 type OpenItem =
-  | { kind: 'message'; item: Item; index: number; text: string }
+  | { kind: 'message'; item: Item; index: number; text: string; annotations: Array<Record<string, unknown>> }
   | { kind: 'reasoning'; item: Item; index: number; text: string; signature: string }
   | { kind: 'function_call' | 'custom_tool_call'; item: Item; index: number; text: string; toolIndex: number };
+
+/** A cited span as a `url_citation` annotation (offsets in the output_text, UTF-16 units). */
+function urlCitations(citations: Citation[], start: number, end: number): Array<Record<string, unknown>> {
+  return citations.map((c) => ({ type: 'url_citation', start_index: start, end_index: end, url: c.url, title: c.title }));
+}
+
+/** A search the upstream ran, as a finished `web_search_call` item. */
+function webSearchItem(query: string, sources: WebSource[], status = 'completed'): Item {
+  return { id: ids.webSearchCall(), type: 'web_search_call', status, action: { type: 'search', query, sources: sources.map((s) => ({ type: 'url', url: s.url })) } };
+}
 
 export function responsesUsage(usage: Usage | undefined): Record<string, unknown> {
   const input = usage?.inputTokens ?? 0;
@@ -103,8 +113,32 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   event(event: ChatEvent): string {
     switch (event.type) {
-      case 'text-delta':
-        return event.text ? this.text(event.text) : '';
+      case 'text-delta': {
+        if (!event.text) return '';
+        const out = this.text(event.text);
+        if (!event.citations) return out;
+        const open = this.open as Extract<OpenItem, { kind: 'message' }>;
+        let added = '';
+        for (const annotation of urlCitations(event.citations, open.text.length - event.text.length, open.text.length)) {
+          added += this.emit('response.output_text.annotation.added', { item_id: open.item.id, output_index: open.index, content_index: 0, annotation_index: open.annotations.length, annotation });
+          open.annotations.push(annotation);
+        }
+        return out + added;
+      }
+      case 'web-search': {
+        const item = webSearchItem(event.query, event.sources);
+        const index = this.output.length;
+        this.output.push(item);
+        const at = { item_id: item.id, output_index: index };
+        return (
+          this.close() +
+          this.emit('response.output_item.added', { output_index: index, item: { ...item, status: 'in_progress' } }) +
+          this.emit('response.web_search_call.in_progress', at) +
+          this.emit('response.web_search_call.searching', at) +
+          this.emit('response.web_search_call.completed', at) +
+          this.emit('response.output_item.done', { output_index: index, item })
+        );
+      }
       case 'image':
         return this.text(imageMarkdown(event));
       case 'thinking-delta': {
@@ -184,7 +218,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     if (this.open?.kind !== 'message') {
       out += this.close();
       const item: Item = { id: ids.responseMessage(), type: 'message', status: 'in_progress', role: 'assistant', content: [] };
-      this.open = { kind: 'message', item, index: this.output.length, text: '' };
+      this.open = { kind: 'message', item, index: this.output.length, text: '', annotations: [] };
       this.output.push(item);
       out += this.emit('response.output_item.added', { output_index: this.open.index, item: { ...item, content: [] } });
       out += this.emit('response.content_part.added', { item_id: item.id, output_index: this.open.index, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
@@ -215,12 +249,12 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     const at = { item_id: item.id, output_index: index };
     switch (open.kind) {
       case 'message': {
-        const part = { type: 'output_text', text, annotations: [], logprobs: [] };
+        const part = { type: 'output_text', text, annotations: open.annotations, logprobs: [] };
         Object.assign(item, { status, content: [part] });
         this.parts.push({ type: 'text', text });
         return (
           this.emit('response.output_text.done', { ...at, content_index: 0, text, logprobs: [] }) +
-          this.emit('response.content_part.done', { ...at, content_index: 0, part: { type: 'output_text', text, annotations: [] } }) +
+          this.emit('response.content_part.done', { ...at, content_index: 0, part: { type: 'output_text', text, annotations: open.annotations } }) +
           this.emit('response.output_item.done', { output_index: index, item })
         );
       }
@@ -263,16 +297,22 @@ export function encodeResponse(result: ChatResult, shape: ResponseShape, onDone?
         const last = output[output.length - 1];
         const lastPart = parts[parts.length - 1];
         if (last?.type === 'message' && lastPart?.type === 'text') {
-          // Adjacent text blocks (text, image link, text) form one message.
-          const content = last.content as Array<{ text: string }>;
+          // Adjacent text blocks (text, image link, text, cited spans) form one message.
+          const content = last.content as Array<{ text: string; annotations: unknown[] }>;
+          const start = content[0]!.text.length;
           content[0]!.text += block.text;
+          if (block.citations) content[0]!.annotations.push(...urlCitations(block.citations, start, content[0]!.text.length));
           lastPart.text += block.text;
           break;
         }
-        output.push({ id: ids.responseMessage(), type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: block.text, annotations: [], logprobs: [] }] });
+        const annotations = block.citations ? urlCitations(block.citations, 0, block.text.length) : [];
+        output.push({ id: ids.responseMessage(), type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: block.text, annotations, logprobs: [] }] });
         parts.push({ type: 'text', text: block.text });
         break;
       }
+      case 'web_search':
+        output.push(webSearchItem(block.query, block.sources));
+        break;
       case 'thinking':
         output.push({
           id: ids.reasoning(),

@@ -3,12 +3,14 @@
 // replayed in parts first), upload attachments, stream StreamGenerate frames as canonical events
 // (thoughts -> thinking, reconciled text deltas, images), refuse an answer from another model than
 // asked (a silent downgrade to a guest), recover a silently aborted answer from the chat history,
-// and store the finished turn for conversation reuse.
+// and store the finished turn for conversation reuse. A request offering web search gets the sources
+// Gemini used as one `web-search` event before the text, and the text in cited spans (search.ts).
 
 import type { GatewayConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/gateway-error.js';
 import type { ProviderCallContext } from '../../core/provider.js';
-import type { ChatEvent, ChatRequest, Message } from '../../core/types.js';
+import { randomId } from '../../core/ids.js';
+import type { ChatEvent, ChatRequest, Message, WebSearchOptions } from '../../core/types.js';
 import type { TtlStore } from '../../state/ttl-store.js';
 import type { Account } from './account.js';
 import { uploadAttachments, type FetchOptions } from './attachments.js';
@@ -18,7 +20,8 @@ import type { ImageLinks } from './image-links.js';
 import { modelHeaders, resolveModel, type ResolvedModel } from './models.js';
 import { planPrompt } from './prompt-budget.js';
 import { readStreamPart, type CandidateSnapshot, type ErrorPart } from './parse.js';
-import { SnapshotReconciler } from './reconcile.js';
+import { cleanKeepingCites, SnapshotReconciler } from './reconcile.js';
+import { allowedSources, citedSegments, searchInstruction, searchQuery } from './search.js';
 import type { GeminiSession, GenerateParams } from './session.js';
 import { renderTranscript } from './transcript.js';
 
@@ -45,6 +48,13 @@ export async function* generateTurn(turn: TurnContext, request: ChatRequest, con
   const session = await attempt.account.ready(context.signal);
   const reuse = attempt.reuse;
   const rendered = reuse ? renderTranscript([], request.messages.slice(reuse.length)) : renderTranscript(request.system, request.messages);
+  if (request.webSearch?.forced || request.webSearch?.allowedDomains || request.webSearch?.blockedDomains) {
+    // No request flag makes Gemini search: the prompt asks for it.
+    const line = searchInstruction(request.webSearch);
+    rendered.prompt += `\n\n${line}`;
+    rendered.newest += `\n\n${line}`;
+  }
+  const search = request.webSearch ? { options: request.webSearch, query: searchQuery(request) } : undefined;
   if (!rendered.prompt.trim() && rendered.attachments.length === 0) throw new GatewayError('invalid_request', 'Nothing to send: the conversation has no new message', { code: 'empty_prompt' });
   const plan = planPrompt(rendered, config);
   const model = resolveModel(context.upstreamModel, config, session.models);
@@ -75,7 +85,7 @@ export async function* generateTurn(turn: TurnContext, request: ChatRequest, con
   void session.rpc('ESY5D', '[[["bard_activity_enabled"]]]').catch(() => undefined);
   context.log.debug({ provider: 'gemini', account: attempt.account.name, reuse: Boolean(reuse), prompt_bytes: Buffer.byteLength(plan.inline), files: files.length, history_parts: plan.parts?.length ?? 0 }, 'gemini request');
 
-  const answer = yield* streamAnswer(turn, session, params, context, attempt.account.name, model);
+  const answer = yield* streamAnswer(turn, session, params, context, attempt.account.name, model, search);
   // A guest's chat id cannot be reused (Google answers 1096): its conversations resend the transcript.
   if (config.conversations.reuse && !guest) {
     const assistant: Message = { role: 'assistant', content: [{ type: 'text', text: answer.text }] };
@@ -100,6 +110,7 @@ async function* streamAnswer(
   context: ProviderCallContext,
   accountName: string,
   model: ResolvedModel,
+  search?: { options: WebSearchOptions; query: string },
 ): AsyncGenerator<ChatEvent, { text: string; metadata: unknown[] }> {
   const { config } = turn;
   const controller = new AbortController();
@@ -125,12 +136,35 @@ async function* streamAnswer(
   let imagesSent = false;
   let content = false;
   let downgradeNoted = false;
+  let searched = false; // a frame listed Google Search: the text waits for the sources (final frame)
+  let searchSent = false;
 
   const emit = function* (candidate: CandidateSnapshot): Generator<ChatEvent> {
     const thought = thoughts.push(candidate.thoughts, candidate.final);
     if (thought) yield { type: 'thinking-delta', text: thought };
+    if (search && !candidate.final && searched) return;
+    if (search && candidate.final && !searchSent && (searched || candidate.grounding)) {
+      searchSent = true;
+      const grounding = candidate.grounding;
+      const sources = grounding ? allowedSources(grounding.sources, search.options) : [];
+      yield { type: 'web-search', id: randomId('ws_'), query: search.query, sources };
+      if (grounding && text.emitted === '') {
+        const allowed = new Set(sources.map((s) => s.url));
+        text.push(candidate.text, true, candidate.cardText); // what was sent, for conversation reuse
+        for (const segment of citedSegments(cleanKeepingCites(candidate.text, candidate.cardText), grounding)) {
+          const citations = segment.citations?.filter((c) => allowed.has(c.url));
+          if (segment.text) yield citations?.length ? { type: 'text-delta', text: segment.text, citations } : { type: 'text-delta', text: segment.text };
+        }
+        yield* images(candidate);
+        return;
+      }
+    }
     const delta = text.push(candidate.text, candidate.final, candidate.cardText);
     if (delta) yield { type: 'text-delta', text: delta };
+    yield* images(candidate);
+  };
+
+  const images = function* (candidate: CandidateSnapshot): Generator<ChatEvent> {
     if (candidate.final && !imagesSent) {
       imagesSent = true;
       for (const image of candidate.images) {
@@ -152,6 +186,7 @@ async function* streamAnswer(
         if (read.kind !== 'frame') continue;
         const frame = read.frame;
         if (frame.served) turn.noteServed?.(accountName, frame.served);
+        if (frame.searched) searched = true;
         if (frame.served?.id && frame.served.id !== model.id && !downgradeNoted) {
           // Expired cookies are not refused: Google answers as a signed-out visitor with a weaker model.
           const message = `Gemini served ${frame.served.name ?? frame.served.id} instead of ${model.display ?? model.name}: the account's cookies expired and Google answered as a signed-out visitor`;

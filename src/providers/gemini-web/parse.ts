@@ -2,6 +2,7 @@
 // (shared/docs/gemini-web-protocol.md §3); every access is defensive because Google changes them.
 
 import type { Part } from './frames.js';
+import { readGrounding, searchedIn, type Grounding } from './search.js';
 
 export interface WebImage {
   url: string;
@@ -20,6 +21,8 @@ export interface CandidateSnapshot {
   /** Replacement for a card_content placeholder text. */
   cardText?: string;
   images: WebImage[];
+  /** Web search sources (search.ts: layout A or B), when the answer used Google Search. */
+  grounding?: Grounding;
 }
 
 export interface GenerateFrame {
@@ -30,6 +33,8 @@ export interface GenerateFrame {
   context?: string;
   /** The model Google actually served (`[39]` id, `[42]` name): a guest gets a weaker one. */
   served?: { id?: string; name?: string };
+  /** The frame lists Google Search among the tools used (search.ts). */
+  searched?: boolean;
 }
 
 export interface ErrorPart {
@@ -84,6 +89,7 @@ export function readStreamPart(part: Part): StreamPart {
   const servedId = str(inner[39]);
   const servedName = str(inner[42]);
   if (servedId || servedName) frame.served = { ...(servedId ? { id: servedId } : {}), ...(servedName ? { name: servedName } : {}) };
+  if (searchedIn(inner)) frame.searched = true;
   const candidates = inner[4];
   if (Array.isArray(candidates)) {
     for (const c of candidates) {
@@ -109,6 +115,8 @@ function readCandidate(c: unknown): CandidateSnapshot | undefined {
   };
   const card = str(at(c, 22, 0));
   if (card) candidate.cardText = card;
+  const grounding = readGrounding(c);
+  if (grounding) candidate.grounding = grounding;
   const web = at(c, 12, 1);
   if (Array.isArray(web)) {
     for (const item of web) {

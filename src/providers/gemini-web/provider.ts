@@ -42,7 +42,7 @@ function accountSettings(config: GeminiConfig, proxy: string | undefined, authUs
 
 export class GeminiWebProvider implements Provider {
   readonly id = 'gemini';
-  readonly capabilities = { nativeTools: false };
+  readonly capabilities = { nativeTools: false, webSearch: true };
   private readonly accounts = new Map<string, Account>();
   private order: Account[] = [];
   private next = 0;

@@ -7,6 +7,8 @@
 const PLACEHOLDER = /http:\/\/googleusercontent\.com\/\w+\/\d+\n*/g;
 const CARD = /^http:\/\/googleusercontent\.com\/card_content\/\d+$/;
 const FOLLOW_UP = /<FollowUp\b[^>]*?\/>/g;
+/** Inline `[cite: 1, 2]` / `[cite_start]` markers of search answers (layout B, search.ts). */
+const CITE = /[ \t]?\[cite(?:_start|:\s*[\d,\s]*)\]/g;
 
 const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', '#39': "'" };
 
@@ -21,12 +23,21 @@ function unescapeEntities(text: string): string {
   });
 }
 
-/** The clean-up the answer always gets: card substitution, placeholders, FollowUp tags, entities. */
+/** The clean-up the answer always gets: card substitution, placeholders, FollowUp tags, entities, cite markers. */
 export function cleanText(raw: string, cardText?: string): string {
+  return stripCites(cleanKeepingCites(raw, cardText));
+}
+
+/** cleanText without removing cite markers (search.ts reads them to place citations). */
+export function cleanKeepingCites(raw: string, cardText?: string): string {
   let text = cardText && CARD.test(raw.trim()) ? cardText : raw;
   if (text.includes('googleusercontent.com/')) text = text.replace(PLACEHOLDER, '');
   if (text.includes('<FollowUp')) text = text.replace(FOLLOW_UP, '');
   return unescapeEntities(text);
+}
+
+function stripCites(text: string): string {
+  return text.includes('[cite') ? text.replace(CITE, '') : text;
 }
 
 /** Tails that may still change or vanish in the next snapshot; never emitted before the end. */
@@ -36,10 +47,11 @@ const VOLATILE_TAILS: RegExp[] = [
   /&[#a-z0-9]*$/i, // an HTML entity not complete yet
   /<FollowUp\b[^>]*$/, // a FollowUp tag still arriving
   /http:\/\/googleusercontent\.com\/\S*$/, // a placeholder URL still arriving
+  /[ \t]?\[cite[_:\w\d,\s]{0,40}$/, // a cite marker still arriving
 ];
 
 /** Markers that may be arriving piece by piece: a tail that is their prefix is held back. */
-const PARTIAL_MARKERS = ['<FollowUp', 'http://googleusercontent.com/'];
+const PARTIAL_MARKERS = ['<FollowUp', 'http://googleusercontent.com/', '[cite'];
 
 /** Characters held back on top of the known volatile tails, against rewrites we have not seen. */
 const SAFETY_MARGIN = 4;
