@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from '../fakes/gemini-web.js';
 import { cookieJson, endpointsYaml } from '../helpers/gemini.js';
 import { connectProxy } from '../helpers/connect-proxy.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway.js';
 
 const TOKEN = 'gemini-drift-token-0000';
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -251,8 +251,7 @@ describe('against the drifted fake (late-2026 behaviours)', () => {
     fake.accounts.get(PSID)!.expired = true;
     expect((await ask('hello')).status).toBe(502);
     fake.accounts.get(PSID)!.expired = false;
-    await new Promise((r) => setTimeout(r, 900));
-    expect((await accountStates()).default!.state).toBe('ok');
+    await waitFor(async () => (await accountStates()).default!.state === 'ok', 5000, 100);
     expect((await ask('again')).status).toBe(200);
   });
 

@@ -76,6 +76,17 @@ describe('guest mode (no cookies)', () => {
     expect(fake.generates).toHaveLength(0);
   });
 
+  it('stays a guest through background page re-reads (a visitor\'s status 1016 is not an expiry)', async () => {
+    t = await startTestGateway(config('  page_refresh_interval: 0.2\n'));
+    expect((await chat([{ role: 'user', content: 'hi' }])).status).toBe(200);
+    const loads = fake.appLoads;
+    await new Promise((r) => setTimeout(r, 800));
+    expect(fake.appLoads).toBeGreaterThan(loads);
+    const status = (await (await fetch(`${t.gw.url}/admin/cookies/status`, { headers: auth })).json()) as { accounts: Array<{ state: string }> };
+    expect(status.accounts[0]!.state).toBe('guest');
+    expect((await chat([{ role: 'user', content: 'still there?' }])).status).toBe(200);
+  });
+
   it('stops being a guest the moment cookies arrive', async () => {
     t = await startTestGateway(config());
     expect((await chat([{ role: 'user', content: 'as a guest' }])).status).toBe(200);

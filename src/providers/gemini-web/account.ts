@@ -112,7 +112,8 @@ export class Account implements RotatingAccount, SyncedAccount {
     if (!session) return;
     try {
       await session.loadPage(signal);
-      await session.loadStatus(signal);
+      // A guest's status is 1016 by definition: only a signed-in session has one worth reading.
+      if (!session.guest) await session.loadStatus(signal);
       if (session.at) this.cachedAt = session.at;
     } catch (error) {
       if (!(error instanceof GeminiError)) throw error;
