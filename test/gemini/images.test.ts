@@ -148,3 +148,56 @@ describe('SDKs', () => {
     expect(image.mediaType).toBe('image/png');
   });
 });
+
+describe('images in chat answers', () => {
+  const sse = (text: string) => text.split('\n').filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]').map((l) => JSON.parse(l.slice(6)) as Record<string, unknown>);
+  const dataUrl = `data:image/png;base64,${FULL.toString('base64')}`;
+
+  it('Chat Completions: Markdown links by default; image_url content parts with modalities ["text","image"]', async () => {
+    await gateway();
+    const plain = JSON.parse((await post('/v1/chat/completions', { model: 'gemini-3.1-pro', messages: [{ role: 'user', content: 'draw a cat' }] })).text);
+    expect(plain.choices[0].message.content).toMatch(/^Here is your image!\[a cat\]\(http:\/\/127\.0\.0\.1:\d+\/images\/[^)]+\)$/);
+    const asked = await post('/v1/chat/completions', { model: 'gemini-3.1-pro', modalities: ['text', 'image'], messages: [{ role: 'user', content: 'draw a cat' }] });
+    expect(asked.status, asked.text).toBe(200);
+    expect(JSON.parse(asked.text).choices[0].message.content).toEqual([
+      { type: 'text', text: 'Here is your image' },
+      { type: 'image_url', image_url: { url: dataUrl } },
+    ]);
+    const streamed = await post('/v1/chat/completions', { model: 'gemini-3.1-pro', stream: true, modalities: ['text', 'image'], messages: [{ role: 'user', content: 'draw a cat' }] });
+    const deltas = sse(streamed.text).map((c) => (c.choices as Array<{ delta: Record<string, unknown> }>)[0]?.delta ?? {});
+    expect(deltas.map((d) => d.content ?? '').join('')).toBe('Here is your image');
+    expect(deltas.flatMap((d) => (d.images as unknown[] | undefined) ?? [])).toEqual([{ type: 'image_url', image_url: { url: dataUrl } }]);
+  });
+
+  it('Responses: the image_generation tool gives an image_generation_call item with the base64 result, streamed too', async () => {
+    await gateway();
+    const body = { model: 'gemini-3.1-pro', input: 'draw a cat', tools: [{ type: 'image_generation' }] };
+    const res = await post('/v1/responses', body);
+    expect(res.status, res.text).toBe(200);
+    const output = JSON.parse(res.text).output as Array<Record<string, unknown>>;
+    const call = output.find((o) => o.type === 'image_generation_call')!;
+    expect(call).toMatchObject({ type: 'image_generation_call', status: 'completed', output_format: 'png', id: expect.stringMatching(/^ig_/) });
+    expect(Buffer.from(String(call.result), 'base64').equals(FULL)).toBe(true);
+    const client = new OpenAI({ apiKey: TOKEN, baseURL: `${t!.gw.url}/v1` });
+    const stream = await client.responses.create({ ...body, stream: true } as never);
+    const types: string[] = [];
+    let done: Record<string, unknown> | undefined;
+    for await (const event of stream as unknown as AsyncIterable<{ type: string; item?: Record<string, unknown> }>) {
+      types.push(event.type);
+      if (event.type === 'response.output_item.done' && event.item?.type === 'image_generation_call') done = event.item;
+    }
+    expect(types).toContain('response.image_generation_call.completed');
+    expect(Buffer.from(String(done!.result), 'base64').equals(FULL)).toBe(true);
+    const plain = JSON.parse((await post('/v1/responses', { model: 'gemini-3.1-pro', input: 'draw a cat' })).text);
+    expect(plain.output.some((o: { type: string }) => o.type === 'image_generation_call'), 'without the tool: a link').toBe(false);
+    expect(plain.output_text).toMatch(/!\[a cat\]\(http/);
+  });
+
+  it('Anthropic Messages: a Markdown link (assistant image blocks are not allowed)', async () => {
+    await gateway();
+    const res = await post('/v1/messages', { model: 'gemini-3.1-pro', max_tokens: 100, messages: [{ role: 'user', content: 'draw a cat' }] });
+    const content = JSON.parse(res.text).content as Array<{ type: string; text: string }>;
+    expect(content.every((c) => c.type === 'text')).toBe(true);
+    expect(content.map((c) => c.text).join('')).toMatch(/!\[a cat\]\(http:\/\/127\.0\.0\.1:\d+\/images\//);
+  });
+});

@@ -170,7 +170,7 @@ export class GeminiWebProvider implements Provider {
           for await (const event of generateTurn(turn, request, context, attempt)) {
             if (!produced) context.servedBy?.(attempt.account.name);
             produced = true;
-            yield event;
+            yield request.imageOutput && event.type === 'image' ? await this.withImageData(event) : event;
           }
           return;
         } catch (error) {
@@ -356,6 +356,21 @@ export class GeminiWebProvider implements Provider {
       throw new GatewayError('upstream_unavailable', `Gemini answered without an image${said ? `: ${said.slice(0, 300)}` : ''}`, { code: 'no_image_generated', retryable: false });
     }
     return out.slice(0, request.n);
+  }
+
+  /** A generated image with its bytes (base64), for clients that asked for image data; a web
+   *  image, or one that cannot be fetched, stays a link. */
+  private async withImageData(event: Extract<ChatEvent, { type: 'image' }>): Promise<ChatEvent> {
+    const at = event.url.lastIndexOf('/images/');
+    if (at === -1) return event;
+    try {
+      const image = await this.fetchImage(event.url.slice(at + '/images/'.length));
+      if (image.status !== 200) return event;
+      return { ...event, mimeType: image.type.split(';')[0]!.trim(), data: image.body.toString('base64') };
+    } catch (error) {
+      this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'generated image could not be fetched: sent as a link');
+      return event;
+    }
   }
 
   /** Serve a signed image link: fetch the image with the account's cookies. */
