@@ -116,6 +116,8 @@ export interface ChatRequest {
   /** The client wants generated images as data (Chat `modalities: ["text","image"]`, the Responses
    *  `image_generation` tool): providers that can fill `data` (base64) on `image` events do. */
   imageOutput?: boolean;
+  /** A turn of the Images API (generate or edit an image): providers with an image tool select it. */
+  imageGeneration?: boolean;
 }
 
 /** A hosted web search the client offered: never a function tool, served only by upstreams that can search. */

@@ -57,6 +57,7 @@ describe('POST /v1/images/generations', () => {
     expect(Buffer.from(body.data[0]!.b64_json, 'base64').equals(FULL)).toBe(true);
     expect(body.output_format).toBe('png');
     expect(fake.generates[0]!.prompt).toContain('Generate an image: a cat on a mat');
+    expect(fake.generates[0]!.inner[49], "the web app's image tool is selected").toBe(14);
     expect(fake.imageHops.some((h) => h.includes('/rd-gg-dl/cat1=s0'))).toBe(true);
   });
 
@@ -119,6 +120,7 @@ describe('POST /v1/images/edits', () => {
     expect(fake.generates[0]!.prompt).toContain('Edit the attached image: make it blue');
     expect(fake.generates[0]!.attachmentBytes).toBe(FULL.length);
     expect((await post('/v1/images/edits', { prompt: 'no image' })).status).toBe(400);
+    expect((await post('/v1/images/edits', { prompt: 'x', image: 'https://example.com/cat.png' })).status).toBe(400);
   });
 
   it('the official openai SDK: images.edit (multipart upload)', async () => {

@@ -41,6 +41,7 @@ export function decodeImagesRequest(body: unknown, edit: boolean): ImagesRequest
         if (value === undefined) continue;
         const raw = isObject(value) ? (value.image_url ?? value.b64_json) : value;
         if (typeof raw !== 'string' || !raw) throw invalid(`image[${index}]`, 'must be base64 image data or a data: URL');
+        if (/^https?:\/\//i.test(raw)) throw invalid(`image[${index}]`, 'give the image as base64 or a data: URL (or upload it as multipart/form-data), not a link');
         const parsed = parseDataUrl(raw);
         images.push(parsed ?? { data: raw, mimeType: 'image/png' });
       }

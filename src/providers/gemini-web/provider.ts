@@ -332,6 +332,7 @@ export class GeminiWebProvider implements Provider {
       tools: [],
       toolChoice: { type: 'auto' },
       stream: false,
+      imageGeneration: true,
     };
     const out: GeneratedImage[] = [];
     let said = '';
