@@ -103,6 +103,7 @@ describe('POST /v1/images/generations', () => {
     expect(JSON.parse(refused.text).error).toMatchObject({ code: 'no_image_generated', message: expect.stringContaining('I cannot draw that') });
     expect((await post('/v1/images/generations', { prompt: 'x', response_format: 'png' })).status).toBe(400);
     expect((await post('/v1/images/generations', {})).status).toBe(400);
+    expect((await post('/v1/images/generations', { prompt: 'x', stream: true })).status).toBe(400);
     expect((await post('/v1/images/generations', { prompt: 'x', model: 'gpt-4o' })).status).toBe(400);
     await t!.stop();
     await gateway('', {});

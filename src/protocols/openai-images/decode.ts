@@ -32,6 +32,7 @@ export function decodeImagesRequest(body: unknown, edit: boolean): ImagesRequest
   const format = optionalString(json.response_format, 'response_format') ?? 'b64_json';
   if (format !== 'url' && format !== 'b64_json') throw invalid('response_format', 'must be "url" or "b64_json"');
   const size = optionalString(json.size, 'size');
+  if (json.stream === true || json.stream === 'true') throw invalid('stream', 'streamed partial images are not supported: leave stream unset');
   const images: ImagesRequest['images'] = [];
   if (edit) {
     if (multipart) {
