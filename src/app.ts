@@ -137,7 +137,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   registerConsole(app);
   registerLogStream(app, logs);
   registerImageRoutes(app, providers);
-  registerImagesRoutes(app, providers);
+  registerImagesRoutes(app, providers, (model, config) => router.plan(model, config));
   return app;
 }
 

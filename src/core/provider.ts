@@ -74,7 +74,7 @@ export interface ImageLinks {
 
 /** What the Images API asks for: a prompt (and images to edit) for a model. */
 export interface ImageRequest {
-  /** The model the client named; undefined = the provider's default. */
+  /** The upstream model (after routing); undefined = the provider's default. */
   model?: string;
   prompt: string;
   /** How many images are wanted (one turn each; a turn may give fewer or more). */
@@ -95,8 +95,6 @@ export interface GeneratedImage {
 
 /** Image generation (and edits) for `POST /v1/images/*`. */
 export interface ImageGeneration {
-  /** The models this provider makes images with (the route picks the provider by model). */
-  serves(model: string | undefined): boolean;
   generate(request: ImageRequest, context: Omit<ProviderCallContext, 'upstreamModel' | 'budget'>): Promise<GeneratedImage[]>;
 }
 

@@ -87,6 +87,18 @@ describe('POST /v1/images/generations', () => {
     expect((await readdir(path.join(t!.dir, 'images'))).sort()).toHaveLength(2);
   });
 
+  it('the model routes like a chat model: an alias reaches the Gemini model it names', async () => {
+    t = await startTestGateway(
+      (dir) =>
+        `auth:\n  bearer_token: ${TOKEN}\ng4f:\n  enabled: false\nrouting:\n  aliases:\n    dall-e-3: gemini-3.1-pro\n` +
+        `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n  auto_refresh: false\n${endpointsYaml(fake.url)}  image_cache:\n    dir: ${path.join(dir, 'images')}\n`,
+      { files: { 'gemini.json': cookieJson() } },
+    );
+    const res = await post('/v1/images/generations', { model: 'dall-e-3', prompt: 'a cat' });
+    expect(res.status, res.text).toBe(200);
+    expect(fake.generates).toHaveLength(1);
+  });
+
   it('n = 2 makes two turns, one image each', async () => {
     await gateway();
     const res = await post('/v1/images/generations', { model: 'gemini-3.1-pro', prompt: 'cats', n: 2 });
@@ -104,7 +116,9 @@ describe('POST /v1/images/generations', () => {
     expect((await post('/v1/images/generations', { prompt: 'x', response_format: 'png' })).status).toBe(400);
     expect((await post('/v1/images/generations', {})).status).toBe(400);
     expect((await post('/v1/images/generations', { prompt: 'x', stream: true })).status).toBe(400);
-    expect((await post('/v1/images/generations', { prompt: 'x', model: 'gpt-4o' })).status).toBe(400);
+    const unknown = await post('/v1/images/generations', { prompt: 'x', model: 'gpt-4o' });
+    expect(unknown.status, 'an unknown model: as in chat').toBe(404);
+    expect(JSON.parse(unknown.text).error.code).toBe('model_not_found');
     await t!.stop();
     await gateway('', {});
     const guest = await post('/v1/images/generations', { prompt: 'a cat' });

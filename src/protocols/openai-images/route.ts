@@ -4,11 +4,15 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayError } from '../../core/gateway-error.js';
-import { capability, type ProviderRegistry } from '../../core/provider.js';
+import { capability, type ImageGeneration, type Provider, type ProviderRegistry } from '../../core/provider.js';
+import type { GatewayConfig } from '../../config/schema.js';
 import { decodeImagesRequest, parseMultipart } from './decode.js';
 import { encodeImages } from './encode.js';
 
-export function registerImagesRoutes(app: FastifyInstance, providers: ProviderRegistry): void {
+/** The model's routes (routing: exact, alias, glob, default, fallbacks), as the chat pipeline plans them. */
+export type PlanRoutes = (model: string, config: GatewayConfig) => ReadonlyArray<{ provider: Provider; upstreamModel: string }>;
+
+export function registerImagesRoutes(app: FastifyInstance, providers: ProviderRegistry, plan: PlanRoutes): void {
   void app.register(async (scope) => {
     scope.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (request, body, done) => {
       try {
@@ -21,19 +25,30 @@ export function registerImagesRoutes(app: FastifyInstance, providers: ProviderRe
       scope.post(path, { config: { protocol: 'openai' } }, async (request, reply) => {
         const images = decodeImagesRequest(request.body, edit);
         request.ctx.model = images.model ?? 'default';
-        const generator = capability(providers, 'imageGeneration');
-        if (!generator?.serves(images.model)) {
-          throw new GatewayError('invalid_request', `No enabled upstream makes images${images.model ? ` with model ${images.model}` : ''} (Gemini web models do)`, { code: 'model_not_supported' });
+        // The model routes like a chat model (aliases, globs, fallbacks); the first route whose
+        // upstream makes images serves it. No model: the first upstream that makes images.
+        let generator: ImageGeneration | undefined;
+        let upstreamModel: string | undefined;
+        let providerId: string | undefined;
+        if (images.model) {
+          const route = plan(images.model, request.ctx.snapshot.config).find((r) => r.provider.imageGeneration);
+          if (route) [generator, upstreamModel, providerId] = [route.provider.imageGeneration, route.upstreamModel, route.provider.id];
+        } else {
+          generator = capability(providers, 'imageGeneration');
+          providerId = providers.list().find((p) => p.imageGeneration)?.id;
+        }
+        if (!generator) {
+          throw new GatewayError('invalid_request', `No enabled upstream makes images${images.model ? ` with model ${images.model}` : ''}: use a Gemini web model`, { code: 'model_not_supported', param: 'model' });
         }
         const abort = new AbortController();
         reply.raw.on('close', () => {
           if (!reply.raw.writableFinished) abort.abort();
         });
         const generated = await generator.generate(
-          { ...(images.model ? { model: images.model } : {}), prompt: images.prompt, n: images.n, ...(edit ? { images: images.images } : {}) },
+          { ...(upstreamModel ? { model: upstreamModel } : {}), prompt: images.prompt, n: images.n, ...(edit ? { images: images.images } : {}) },
           { signal: abort.signal, log: request.log, requestId: request.id, origin: originOf(request) },
         );
-        request.ctx.provider = 'gemini';
+        if (providerId) request.ctx.provider = providerId;
         return reply.send(encodeImages(generated, images));
       });
     }

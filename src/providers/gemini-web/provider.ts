@@ -58,7 +58,6 @@ export class GeminiWebProvider implements Provider {
   readonly cookieAccounts: CookieAccounts = cookieAccounts(this);
   readonly imageLinks: ImageLinkCapability = { fetchImage: (token) => this.fetchImage(token) };
   readonly imageGeneration: ImageGeneration = {
-    serves: (model) => model === undefined || (this.config?.models ?? []).includes(model) || /^gemini-/.test(model),
     generate: (request, context) => this.generateImages(request, context),
   };
   readonly doctor: Diagnosable = { diagnose: (step, print) => diagnoseGemini(this, this.config, step, print) };
