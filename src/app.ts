@@ -17,6 +17,7 @@ import { registerAnthropicRoutes } from './protocols/anthropic/route.js';
 import { registerModelRoutes } from './protocols/models.js';
 import { registerChatRoutes } from './protocols/openai-chat/route.js';
 import { registerResponsesRoutes } from './protocols/openai-responses/route.js';
+import { registerImagesRoutes } from './protocols/openai-images/route.js';
 import type { ProviderRegistry } from './core/provider.js';
 import { ConfiguredProviders } from './providers/registry.js';
 import { WebhookAlerts } from './net/webhook-alerts.js';
@@ -136,6 +137,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   registerConsole(app);
   registerLogStream(app, logs);
   registerImageRoutes(app, providers);
+  registerImagesRoutes(app, providers, (model, config) => router.plan(model, config));
   return app;
 }
 

@@ -308,6 +308,13 @@ export const configSchema = z.strictObject({
       max_attachment_bytes: size.default(20 * 1024 * 1024),
       /** Seconds a signed /images/… link to a generated image stays valid. */
       image_link_ttl: seconds(86_400),
+      /** Generated images kept on disk (served links, b64_json): a bounded LRU directory, oldest out past max_bytes. */
+      image_cache: z
+        .strictObject({
+          dir: z.string().min(1).default('cache/images'),
+          max_bytes: size.default(200 * 1024 * 1024),
+        })
+        .prefault({}),
       /** After a stream that ended without a final answer: read the chat back for this long (seconds). */
       recovery_timeout: z.number().min(0).max(600).default(60),
       recovery_poll_interval: z.number().min(0.05).max(60).default(5),

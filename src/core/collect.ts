@@ -9,6 +9,7 @@ export type ResultBlock =
   | { type: 'text'; text: string; citations?: Citation[] }
   | { type: 'web_search'; id: string; query: string; sources: WebSource[] }
   | { type: 'thinking'; text: string; signature?: string }
+  | { type: 'image'; url: string; mimeType: string; alt?: string; data: string }
   | { type: 'tool_call'; id: string; name: string; arguments: string; kind: 'function' | 'custom' };
 
 export interface ChatResult {
@@ -62,8 +63,9 @@ export async function collect(events: AsyncIterable<ChatEvent>, see: (event: Cha
       case 'tool-call-end':
         break;
       case 'image':
-        // Images reach clients as Markdown links in the text.
-        blocks.push({ type: 'text', text: imageMarkdown(event) });
+        // Images reach clients as Markdown links in the text, unless the client asked for the data.
+        if (event.data) blocks.push({ type: 'image', url: event.url, mimeType: event.mimeType ?? 'image/png', data: event.data, ...(event.alt ? { alt: event.alt } : {}) });
+        else blocks.push({ type: 'text', text: imageMarkdown(event) });
         break;
       case 'usage':
         usage = event.usage;

@@ -31,6 +31,7 @@ export const ids = {
   functionCall: () => randomId('fc_'),
   customToolCall: () => randomId('ctc_'),
   webSearchCall: () => randomId('ws_'),
+  imageGenerationCall: () => randomId('ig_'),
   serverToolUse: () => randomId('srvtoolu_'),
 };
 

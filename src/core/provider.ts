@@ -72,6 +72,32 @@ export interface ImageLinks {
   fetchImage(token: string): Promise<{ status: number; type: string; body: Buffer }>;
 }
 
+/** What the Images API asks for: a prompt (and images to edit) for a model. */
+export interface ImageRequest {
+  /** The upstream model (after routing); undefined = the provider's default. */
+  model?: string;
+  prompt: string;
+  /** How many images are wanted (one turn each; a turn may give fewer or more). */
+  n: number;
+  /** Images to edit (base64 data). */
+  images?: Array<{ data: string; mimeType: string }>;
+}
+
+/** One generated image: the gateway's signed link to it and its bytes. */
+export interface GeneratedImage {
+  url: string;
+  mimeType: string;
+  data: Buffer;
+  alt?: string;
+  /** What the model said alongside the image (OpenAI's `revised_prompt`). */
+  text?: string;
+}
+
+/** Image generation (and edits) for `POST /v1/images/*`. */
+export interface ImageGeneration {
+  generate(request: ImageRequest, context: Omit<ProviderCallContext, 'upstreamModel' | 'budget'>): Promise<GeneratedImage[]>;
+}
+
 /** Read-only JSON from the upstream's own API (g4f's provider list for `provider_pinning`). */
 export interface UpstreamQuery {
   getJson(path: string): Promise<unknown>;
@@ -103,6 +129,7 @@ export interface Provider {
   // Optional capabilities: the shell asks for one, never for a provider class.
   readonly cookieAccounts?: CookieAccounts;
   readonly imageLinks?: ImageLinks;
+  readonly imageGeneration?: ImageGeneration;
   readonly upstreamQuery?: UpstreamQuery;
   readonly doctor?: Diagnosable;
 }
@@ -130,7 +157,7 @@ export interface ProviderRegistry {
 }
 
 /** The first live provider offering a capability (e.g. `capability(providers, 'cookieAccounts')`). */
-export function capability<K extends 'cookieAccounts' | 'imageLinks' | 'upstreamQuery' | 'doctor'>(
+export function capability<K extends 'cookieAccounts' | 'imageLinks' | 'imageGeneration' | 'upstreamQuery' | 'doctor'>(
   providers: ProviderRegistry,
   name: K,
   id?: string,

@@ -113,6 +113,11 @@ export interface ChatRequest {
   conversationKey?: string;
   /** The client offered a hosted web search tool (Anthropic `web_search_*`, OpenAI `web_search`). */
   webSearch?: WebSearchOptions;
+  /** The client wants generated images as data (Chat `modalities: ["text","image"]`, the Responses
+   *  `image_generation` tool): providers that can fill `data` (base64) on `image` events do. */
+  imageOutput?: boolean;
+  /** A turn of the Images API (generate or edit an image): providers with an image tool select it. */
+  imageGeneration?: boolean;
 }
 
 /** A hosted web search the client offered: never a function tool, served only by upstreams that can search. */
@@ -152,7 +157,8 @@ export interface Usage {
  * The event stream a provider produces. Tool calls arrive as start -> args deltas -> end with a
  * stable index per response; text and thinking arrive as deltas. A web search the upstream ran
  * comes as one `web-search` event before the text it informed; a text delta with `citations` is one
- * whole cited span (its text is what the sources back). A stream ends with exactly one
+ * whole cited span (its text is what the sources back). An `image` carries `data` (base64) only
+ * when the request asked for `imageOutput`; otherwise clients see it as a Markdown link. A stream ends with exactly one
  * `finish` or one `error`.
  */
 export type ChatEvent =
@@ -163,7 +169,7 @@ export type ChatEvent =
   | { type: 'tool-call-start'; index: number; id: string; name: string; kind?: 'function' | 'custom' }
   | { type: 'tool-call-delta'; index: number; argumentsDelta: string }
   | { type: 'tool-call-end'; index: number }
-  | { type: 'image'; url: string; mimeType?: string; alt?: string }
+  | { type: 'image'; url: string; mimeType?: string; alt?: string; data?: string }
   | { type: 'usage'; usage: Usage }
   | { type: 'finish'; reason: FinishReason; stopSequence?: string }
   | { type: 'error'; error: GatewayError };

@@ -178,6 +178,9 @@ export function encodeAnthropicMessage(result: ChatResult, meta: ResponseMeta): 
         return { type: 'thinking', thinking: block.text, signature: block.signature ?? '' };
       case 'tool_call':
         return { type: 'tool_use', id: styledCallId(block.id, 'toolu_'), name: block.name, input: parseToolInput(block.arguments) };
+      case 'image':
+        // The Messages API allows no image blocks in an assistant answer: a Markdown link.
+        return { type: 'text', text: imageMarkdown(block) };
     }
   });
   return {

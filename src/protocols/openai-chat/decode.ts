@@ -42,6 +42,8 @@ export function decodeChatRequest(body: unknown): ChatRequest {
     search.options ??= {};
   }
   if (search.options) request.webSearch = search.options;
+  // Image output as content parts, as OpenAI's audio/image outputs are asked for.
+  if (Array.isArray(b.modalities) && b.modalities.includes('image')) request.imageOutput = true;
 
   let leading = true;
   array(b.messages, 'messages').forEach((value, i) => {

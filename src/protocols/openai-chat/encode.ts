@@ -67,6 +67,9 @@ export class ChatStreamEncoder implements StreamEncoder {
       case 'web-search':
         return ''; // Chat Completions has no search items: the sources come as annotations
       case 'image': {
+        // Asked for as data (`modalities` with "image"): an `images` delta of image_url parts (the
+        // shape OpenRouter streams); otherwise a Markdown link in the content.
+        if (event.data) return this.chunk(`{"images":[${JSON.stringify(imagePart(event.mimeType ?? 'image/png', event.data))}]}`);
         const text = imageMarkdown(event);
         this.offset += text.length;
         return this.chunk(`{"content":${JSON.stringify(text)}}`);
@@ -129,8 +132,15 @@ export class ChatStreamEncoder implements StreamEncoder {
   }
 }
 
+/** A generated image as a Chat Completions content part (a data: URL). */
+function imagePart(mimeType: string, data: string): Record<string, unknown> {
+  return { type: 'image_url', image_url: { url: `data:${mimeType};base64,${data}` } };
+}
+
 export function encodeChatCompletion(result: ChatResult, meta: ResponseMeta): Record<string, unknown> {
   let text = '';
+  /** With images asked for as data: the content as parts (text, image_url, ...). */
+  let parts: Array<Record<string, unknown>> | undefined;
   let reasoning = '';
   const toolCalls: unknown[] = [];
   let annotations: unknown[] | undefined;
@@ -138,12 +148,18 @@ export function encodeChatCompletion(result: ChatResult, meta: ResponseMeta): Re
     if (block.type === 'text') {
       if (block.citations) (annotations ??= []).push(...urlCitations(block.citations, text.length, text.length + block.text.length));
       text += block.text;
+      const last = parts?.[parts.length - 1];
+      if (last?.type === 'text') last.text += block.text;
+      else parts?.push({ type: 'text', text: block.text });
+    } else if (block.type === 'image') {
+      parts ??= text ? [{ type: 'text', text }] : [];
+      parts.push(imagePart(block.mimeType, block.data));
     } else if (block.type === 'web_search') annotations ??= [];
     else if (block.type === 'thinking') reasoning += block.text;
     else if (block.kind === 'custom') toolCalls.push({ id: styledCallId(block.id, 'call_'), type: 'custom', custom: { name: block.name, input: block.arguments } });
     else toolCalls.push({ id: styledCallId(block.id, 'call_'), type: 'function', function: { name: block.name, arguments: block.arguments } });
   }
-  const message: Record<string, unknown> = { role: 'assistant', content: text || (toolCalls.length > 0 ? null : ''), refusal: null };
+  const message: Record<string, unknown> = { role: 'assistant', content: parts ?? (text || (toolCalls.length > 0 ? null : '')), refusal: null };
   if (reasoning) message.reasoning_content = reasoning;
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
   if (annotations) message.annotations = annotations;

@@ -65,8 +65,9 @@ export function decodeResponsesRequest(body: unknown): { chat: ChatRequest; extr
     toolChoice: decodeToolChoice(b.tool_choice),
     stream: optionalBoolean(b.stream, 'stream') ?? false,
   };
-  const search: { options?: WebSearchOptions } = {};
+  const search: { options?: WebSearchOptions; images?: boolean } = {};
   chat.tools = decodeTools(b.tools, extras.dropped, search);
+  if (search.images) chat.imageOutput = true;
   if (search.options) {
     if (isObject(b.tool_choice) && typeof b.tool_choice.type === 'string' && WEB_SEARCH_TOOLS.has(b.tool_choice.type)) search.options.forced = true;
     chat.webSearch = search.options;
@@ -250,7 +251,7 @@ export function webSearchOptions(t: Record<string, unknown>, path: string, dropp
   return options;
 }
 
-function decodeTools(value: unknown, dropped: string[], search: { options?: WebSearchOptions }): ToolDefinition[] {
+function decodeTools(value: unknown, dropped: string[], search: { options?: WebSearchOptions; images?: boolean }): ToolDefinition[] {
   if (value === undefined || value === null) return [];
   const out: ToolDefinition[] = [];
   array(value, 'tools').forEach((tool, i) => {
@@ -258,6 +259,9 @@ function decodeTools(value: unknown, dropped: string[], search: { options?: WebS
     if (typeof t.type === 'string' && WEB_SEARCH_TOOLS.has(t.type)) {
       const options = webSearchOptions(t, `tools[${i}]`, dropped);
       if (options) search.options = options;
+    } else if (t.type === 'image_generation') {
+      // Generated images come back as image_generation_call items (base64 `result`).
+      search.images = true;
     } else if (t.type === 'function') {
       const def: ToolDefinition = { name: nonEmptyString(t.name, `tools[${i}].name`) };
       const description = optionalString(t.description, `tools[${i}].description`);

@@ -139,8 +139,24 @@ export class ResponsesStreamEncoder implements StreamEncoder {
           this.emit('response.output_item.done', { output_index: index, item })
         );
       }
-      case 'image':
-        return this.text(imageMarkdown(event));
+      case 'image': {
+        if (!event.data) return this.text(imageMarkdown(event));
+        // Asked for with the image_generation tool: an image_generation_call item, base64 result.
+        const out = this.close();
+        const item = imageGenerationItem(event.data, event.mimeType);
+        const index = this.output.length;
+        this.output.push(item);
+        this.parts.push({ type: 'text', text: imageMarkdown(event) });
+        const at = { item_id: item.id, output_index: index };
+        return (
+          out +
+          this.emit('response.output_item.added', { output_index: index, item: { id: item.id, type: item.type, status: 'in_progress' } }) +
+          this.emit('response.image_generation_call.in_progress', at) +
+          this.emit('response.image_generation_call.generating', at) +
+          this.emit('response.image_generation_call.completed', at) +
+          this.emit('response.output_item.done', { output_index: index, item })
+        );
+      }
       case 'thinking-delta': {
         if (!event.text) return '';
         let out = '';
@@ -288,6 +304,12 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 }
 
+/** A generated image as the hosted image_generation tool returns it. */
+function imageGenerationItem(data: string, mimeType: string | undefined): Item {
+  const format = (mimeType ?? 'image/png').split('/')[1]?.split(';')[0] ?? 'png';
+  return { id: ids.imageGenerationCall(), type: 'image_generation_call', status: 'completed', result: data, output_format: format };
+}
+
 export function encodeResponse(result: ChatResult, shape: ResponseShape, onDone?: OnResponseDone): Record<string, unknown> {
   const output: Item[] = [];
   const parts: ContentPart[] = [];
@@ -312,6 +334,10 @@ export function encodeResponse(result: ChatResult, shape: ResponseShape, onDone?
       }
       case 'web_search':
         output.push(webSearchItem(block.query, block.sources));
+        break;
+      case 'image':
+        output.push(imageGenerationItem(block.data, block.mimeType));
+        parts.push({ type: 'text', text: imageMarkdown(block) });
         break;
       case 'thinking':
         output.push({

@@ -80,7 +80,7 @@ export async function* generateTurn(turn: TurnContext, request: ChatRequest, con
 
   const files = await uploadAttachments(session, rendered, config, turn.fetching, context.signal);
   if (plan.file !== undefined) files.push({ id: await session.upload('message.txt', 'text/plain', Buffer.from(plan.file, 'utf8'), context.signal), name: 'message.txt' });
-  const params: GenerateParams = { prompt: plan.inline, files, metadata, modelHeaders: headers, temporary: false, shape: shape(turns) };
+  const params: GenerateParams = { prompt: plan.inline, files, metadata, modelHeaders: headers, temporary: false, shape: shape(turns), ...(request.imageGeneration && !guest ? { imageTool: true } : {}) };
   // The "activity" ping the web app sends before each generation; its answer does not matter.
   void session.rpc('ESY5D', '[[["bard_activity_enabled"]]]').catch(() => undefined);
   context.log.debug({ provider: 'gemini', account: attempt.account.name, reuse: Boolean(reuse), prompt_bytes: Buffer.byteLength(plan.inline), files: files.length, history_parts: plan.parts?.length ?? 0 }, 'gemini request');

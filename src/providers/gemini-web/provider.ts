@@ -7,7 +7,7 @@
 
 import type { GatewayConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/gateway-error.js';
-import type { AlertSink, CookieAccounts, Diagnosable, ImageLinks as ImageLinkCapability, Provider, ProviderCallContext, ProviderHealth, ProviderLog } from '../../core/provider.js';
+import type { AlertSink, CookieAccounts, Diagnosable, GeneratedImage, ImageGeneration, ImageLinks as ImageLinkCapability, ImageRequest, Provider, ProviderCallContext, ProviderHealth, ProviderLog } from '../../core/provider.js';
 import type { ChatEvent, ChatRequest, ModelInfo } from '../../core/types.js';
 import { transportError } from '../../net/transport-errors.js';
 import type { SecretRegistry } from '../../secrets.js';
@@ -24,6 +24,7 @@ import { fetchSecurityOptions } from '../../net/url-guard.js';
 import type { FetchOptions } from './attachments.js';
 import { generateTurn, type Attempt, type TurnContext } from './generate.js';
 import { ImageLinks } from './image-links.js';
+import { ImageCache } from './image-cache.js';
 
 type GeminiConfig = GatewayConfig['gemini'];
 
@@ -48,6 +49,7 @@ export class GeminiWebProvider implements Provider {
   private next = 0;
   private config!: GeminiConfig;
   readonly images = new ImageLinks();
+  private readonly imageCache = new ImageCache('cache/images', 200 * 1024 * 1024);
   private loading: Promise<void> = Promise.resolve();
   /** IP blocks by egress (proxy or direct): accounts behind a blocked egress are not tried. */
   readonly egress: EgressBlocks;
@@ -55,6 +57,9 @@ export class GeminiWebProvider implements Provider {
 
   readonly cookieAccounts: CookieAccounts = cookieAccounts(this);
   readonly imageLinks: ImageLinkCapability = { fetchImage: (token) => this.fetchImage(token) };
+  readonly imageGeneration: ImageGeneration = {
+    generate: (request, context) => this.generateImages(request, context),
+  };
   readonly doctor: Diagnosable = { diagnose: (step, print) => diagnoseGemini(this, this.config, step, print) };
 
   ipBlocks(): Array<{ egress: string; until: string }> {
@@ -95,6 +100,7 @@ export class GeminiWebProvider implements Provider {
    * attachment URLs are fetched (`security.*`). */
   apply(config: GeminiConfig, fetching?: FetchOptions): Promise<void> {
     this.config = config;
+    this.imageCache.configure(config.image_cache.dir, config.image_cache.max_bytes);
     if (fetching) this.fetching = fetching;
     this.conversations.configure(config.conversations.max_entries, config.conversations.ttl * 1000);
     const wanted = config.accounts.length > 0 ? config.accounts : [{ name: 'default', cookie_path: config.cookie_path, proxy: undefined, auth_user: config.auth_user }];
@@ -163,7 +169,7 @@ export class GeminiWebProvider implements Provider {
           for await (const event of generateTurn(turn, request, context, attempt)) {
             if (!produced) context.servedBy?.(attempt.account.name);
             produced = true;
-            yield event;
+            yield request.imageOutput && event.type === 'image' ? await this.withImageData(event) : event;
           }
           return;
         } catch (error) {
@@ -304,14 +310,77 @@ export class GeminiWebProvider implements Provider {
     return [...healthy.slice(start), ...healthy.slice(0, start)].map((account) => ({ account }));
   }
 
+  /**
+   * The Images API on Gemini: one chat turn per wanted image ("Generate an image: …", the input
+   * images attached for an edit), the generated images fetched at full size through the signed
+   * link path (and so the disk cache). Guests cannot generate images: a 400 that says so.
+   */
+  async generateImages(request: ImageRequest, context: Omit<ProviderCallContext, 'upstreamModel' | 'budget'>): Promise<GeneratedImage[]> {
+    await this.loading;
+    await Promise.all(this.order.filter((a) => a.state === 'no_cookies').map((a) => a.load()));
+    const signedIn = this.order.some((a) => a.usable() && !a.isGuest);
+    if (!signedIn && this.order.some((a) => a.isGuest)) {
+      throw new GatewayError('invalid_request', 'Image generation needs a signed-in Google account (Gemini refuses it for guests): add cookies (gemini.cookie_path or /admin/cookies)', { code: 'images_need_cookies' });
+    }
+    const model = request.model ?? this.config.models[0]!;
+    const verb = request.images?.length ? 'Edit the attached image' : 'Generate an image';
+    const chat: ChatRequest = {
+      model,
+      system: [],
+      messages: [{ role: 'user', content: [{ type: 'text', text: `${verb}: ${request.prompt}` }, ...(request.images ?? []).map((i) => ({ type: 'image' as const, data: i.data, mimeType: i.mimeType }))] }],
+      tools: [],
+      toolChoice: { type: 'auto' },
+      stream: false,
+      imageGeneration: true,
+    };
+    const out: GeneratedImage[] = [];
+    let said = '';
+    for (let turn = 0; turn < request.n && out.length < request.n; turn++) {
+      let text = '';
+      const links: Array<{ url: string; alt?: string }> = [];
+      for await (const event of this.stream(chat, { ...context, upstreamModel: model })) {
+        if (event.type === 'text-delta') text += event.text;
+        else if (event.type === 'image' && event.url.includes('/images/')) links.push(event.alt ? { url: event.url, alt: event.alt } : { url: event.url });
+        else if (event.type === 'error') throw event.error;
+      }
+      said = text.trim();
+      for (const link of links) {
+        const token = link.url.slice(link.url.lastIndexOf('/images/') + '/images/'.length);
+        const image = await this.fetchImage(token);
+        if (image.status !== 200) throw new GatewayError('upstream_unavailable', `The generated image could not be fetched (HTTP ${image.status})`, { code: 'image_fetch_failed' });
+        out.push({ url: link.url, mimeType: image.type, data: image.body, ...(link.alt ? { alt: link.alt } : {}), ...(said ? { text: said } : {}) });
+      }
+      if (links.length === 0) break; // a refusal or a text answer: asking again rarely helps
+    }
+    if (out.length === 0) {
+      throw new GatewayError('upstream_unavailable', `Gemini answered without an image${said ? `: ${said.slice(0, 300)}` : ''}`, { code: 'no_image_generated', retryable: false });
+    }
+    return out.slice(0, request.n);
+  }
+
+  /** A generated image with its bytes (base64), for clients that asked for image data; a web
+   *  image, or one that cannot be fetched, stays a link. */
+  private async withImageData(event: Extract<ChatEvent, { type: 'image' }>): Promise<ChatEvent> {
+    const at = event.url.lastIndexOf('/images/');
+    if (at === -1) return event;
+    try {
+      const image = await this.fetchImage(event.url.slice(at + '/images/'.length));
+      if (image.status !== 200) return event;
+      return { ...event, mimeType: image.type.split(';')[0]!.trim(), data: image.body.toString('base64') };
+    } catch (error) {
+      this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'generated image could not be fetched: sent as a link');
+      return event;
+    }
+  }
+
   /** Serve a signed image link: fetch the image with the account's cookies. */
   async fetchImage(token: string): Promise<{ status: number; type: string; body: Buffer }> {
     const link = this.images.verify(token);
     if (!link) throw new GatewayError('not_found', 'This image link is invalid or expired', { code: 'image_link_invalid' });
     const account = this.accounts.get(link.account);
     if (!account) throw new GatewayError('not_found', 'The account of this image is gone', { code: 'image_link_invalid' });
-    const session = await account.ready();
-    return session.fetchBinary(link.url);
+    // Served from disk when fetched before (a link opened twice, b64_json then the link).
+    return this.imageCache.through(link.url, async () => (await account.ready()).fetchBinary(link.url));
   }
 
   async listModels(): Promise<ModelInfo[]> {

@@ -63,6 +63,8 @@ export interface GenerateParams {
   modelHeaders: Record<string, string>;
   temporary: boolean;
   shape: PayloadShape;
+  /** Select the web app's image tool (inner[49] = 14, signed-in accounts only). */
+  imageTool?: boolean;
 }
 
 const GENERATE_PATH = '/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate';
@@ -255,6 +257,7 @@ export class GeminiSession {
     inner[1] = [this.hl];
     inner[2] = params.metadata ?? NEW_CHAT;
     if (params.temporary) inner[45] = 1;
+    if (params.imageTool && inner.length > 49) inner[49] = 14;
     let response: Dispatcher.ResponseData;
     try {
       response = await undiciRequest(`${this.base}${GENERATE_PATH}?${this.query()}`, {
