@@ -7,7 +7,7 @@
 
 import type { GatewayConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/gateway-error.js';
-import type { AlertSink, CookieAccounts, Diagnosable, GeneratedImage, ImageGeneration, ImageLinks as ImageLinkCapability, ImageRequest, Provider, ProviderCallContext, ProviderHealth, ProviderLog } from '../../core/provider.js';
+import type { AlertSink, CookieAccounts, Diagnosable, ImageGeneration, ImageLinks as ImageLinkCapability, Provider, ProviderCallContext, ProviderHealth, ProviderLog } from '../../core/provider.js';
 import type { ChatEvent, ChatRequest, ModelInfo } from '../../core/types.js';
 import { transportError } from '../../net/transport-errors.js';
 import type { SecretRegistry } from '../../secrets.js';
@@ -23,6 +23,7 @@ import { GeminiError } from './errors.js';
 import { fetchSecurityOptions } from '../../net/url-guard.js';
 import type { FetchOptions } from './attachments.js';
 import { generateTurn, type Attempt, type TurnContext } from './generate.js';
+import { generateImages } from './image-generation.js';
 import { ImageLinks } from './image-links.js';
 import { ImageCache } from './image-cache.js';
 
@@ -58,7 +59,7 @@ export class GeminiWebProvider implements Provider {
   readonly cookieAccounts: CookieAccounts = cookieAccounts(this);
   readonly imageLinks: ImageLinkCapability = { fetchImage: (token) => this.fetchImage(token) };
   readonly imageGeneration: ImageGeneration = {
-    generate: (request, context) => this.generateImages(request, context),
+    generate: (request, context) => generateImages(this, request, context),
   };
   readonly doctor: Diagnosable = { diagnose: (step, print) => diagnoseGemini(this, this.config, step, print) };
 
@@ -310,52 +311,15 @@ export class GeminiWebProvider implements Provider {
     return [...healthy.slice(start), ...healthy.slice(0, start)].map((account) => ({ account }));
   }
 
-  /**
-   * The Images API on Gemini: one chat turn per wanted image ("Generate an image: …", the input
-   * images attached for an edit), the generated images fetched at full size through the signed
-   * link path (and so the disk cache). Guests cannot generate images: a 400 that says so.
-   */
-  async generateImages(request: ImageRequest, context: Omit<ProviderCallContext, 'upstreamModel' | 'budget'>): Promise<GeneratedImage[]> {
+  /** Whether a signed-in account can answer now, and whether a guest one exists (image generation needs the former). */
+  async signedInAccounts(): Promise<{ signedIn: boolean; guest: boolean }> {
     await this.loading;
     await Promise.all(this.order.filter((a) => a.state === 'no_cookies').map((a) => a.load()));
-    const signedIn = this.order.some((a) => a.usable() && !a.isGuest);
-    if (!signedIn && this.order.some((a) => a.isGuest)) {
-      throw new GatewayError('invalid_request', 'Image generation needs a signed-in Google account (Gemini refuses it for guests): add cookies (gemini.cookie_path or /admin/cookies)', { code: 'images_need_cookies' });
-    }
-    const model = request.model ?? this.config.models[0]!;
-    const verb = request.images?.length ? 'Edit the attached image' : 'Generate an image';
-    const chat: ChatRequest = {
-      model,
-      system: [],
-      messages: [{ role: 'user', content: [{ type: 'text', text: `${verb}: ${request.prompt}` }, ...(request.images ?? []).map((i) => ({ type: 'image' as const, data: i.data, mimeType: i.mimeType }))] }],
-      tools: [],
-      toolChoice: { type: 'auto' },
-      stream: false,
-      imageGeneration: true,
-    };
-    const out: GeneratedImage[] = [];
-    let said = '';
-    for (let turn = 0; turn < request.n && out.length < request.n; turn++) {
-      let text = '';
-      const links: Array<{ url: string; alt?: string }> = [];
-      for await (const event of this.stream(chat, { ...context, upstreamModel: model })) {
-        if (event.type === 'text-delta') text += event.text;
-        else if (event.type === 'image' && event.url.includes('/images/')) links.push(event.alt ? { url: event.url, alt: event.alt } : { url: event.url });
-        else if (event.type === 'error') throw event.error;
-      }
-      said = text.trim();
-      for (const link of links) {
-        const token = link.url.slice(link.url.lastIndexOf('/images/') + '/images/'.length);
-        const image = await this.fetchImage(token);
-        if (image.status !== 200) throw new GatewayError('upstream_unavailable', `The generated image could not be fetched (HTTP ${image.status})`, { code: 'image_fetch_failed' });
-        out.push({ url: link.url, mimeType: image.type, data: image.body, ...(link.alt ? { alt: link.alt } : {}), ...(said ? { text: said } : {}) });
-      }
-      if (links.length === 0) break; // a refusal or a text answer: asking again rarely helps
-    }
-    if (out.length === 0) {
-      throw new GatewayError('upstream_unavailable', `Gemini answered without an image${said ? `: ${said.slice(0, 300)}` : ''}`, { code: 'no_image_generated', retryable: false });
-    }
-    return out.slice(0, request.n);
+    return { signedIn: this.order.some((a) => a.usable() && !a.isGuest), guest: this.order.some((a) => a.isGuest) };
+  }
+
+  defaultModel(): string {
+    return this.config.models[0]!;
   }
 
   /** A generated image with its bytes (base64), for clients that asked for image data; a web
