@@ -37,18 +37,29 @@ function permit(values) {
   });
 }
 
-$('form').addEventListener('submit', (event) => {
-  event.preventDefault();
+/**
+ * The form's values and the host permission asked for them. Called synchronously from the click:
+ * Firefox drops the user gesture after an await. Undefined (with the error shown) when refused.
+ */
+function begin(progress) {
   const values = form();
   const result = $('test-result');
-  let asked;
   try {
-    asked = permit(values);
+    const asked = permit(values);
+    result.className = 'verdict';
+    result.textContent = progress;
+    return { values, result, asked };
   } catch (error) {
-    return show(result, { ok: false, message: error.message });
+    show(result, { ok: false, message: error.message });
+    return undefined;
   }
-  result.className = 'verdict';
-  result.textContent = 'Saving…';
+}
+
+$('form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const action = begin('Saving…');
+  if (!action) return;
+  const { values, result, asked } = action;
   asked
     .then(() => api.storage.local.set(values))
     .then(() => api.runtime.sendMessage({ type: 'sync', trigger: 'save' }))
@@ -61,16 +72,9 @@ $('form').addEventListener('submit', (event) => {
 });
 
 $('test').addEventListener('click', () => {
-  const values = form();
-  const result = $('test-result');
-  let asked;
-  try {
-    asked = permit(values);
-  } catch (error) {
-    return show(result, { ok: false, message: error.message });
-  }
-  result.className = 'verdict';
-  result.textContent = 'Asking the gateway…';
+  const action = begin('Asking the gateway…');
+  if (!action) return;
+  const { values, result, asked } = action;
   asked
     .then(() => api.runtime.sendMessage({ type: 'test', settings: values }))
     .then((verdict) => show(result, verdict ?? { ok: false, message: 'No answer from the background' }))

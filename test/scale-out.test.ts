@@ -2,19 +2,19 @@
 // .ci/run installs the Debian package). A Gemini conversation started on one replica continues on
 // the other (same Gemini chat, only the new turn sent), and a previous_response_id chain hops
 // between replicas. Without Redis each replica would miss the other's state.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from './fakes/gemini-web.js';
 import { FakeUpstream, textChunks } from './fakes/openai-upstream.js';
-import { spawnGatewayProcess, waitFor } from './helpers/gateway.js';
+import { spawnGatewayProcess } from './helpers/gateway.js';
 import { requireSystemPackage } from './helpers/system-deps.js';
 import { Account } from '../src/providers/gemini-web/account.js';
 import { SecretRegistry } from '../src/secrets.js';
 import { SharedState } from '../src/state/shared-state.js';
+import { startRedisServer } from './helpers/redis-server.js';
 
 const REDIS = requireSystemPackage('redis-server', { pkg: 'redis-server', tests: 'the scale-out tests (two replicas sharing Redis)' });
 const TOKEN = 'scale-out-token-0123456789';
@@ -39,22 +39,7 @@ function config(replica: number): string {
 beforeAll(async () => {
   if (!REDIS) return;
   dir = await mkdtemp(path.join(tmpdir(), 'gw-scale-'));
-  redisServer = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const failed = new Promise<never>((_, reject) => redisServer.once('error', (e) => reject(new Error(`redis-server could not start (apt-get install redis-server): ${e.message}`))));
-  const answers = async () => {
-    // A fresh client per try: redis-server may still be starting (refused until it listens).
-    const probe = new Redis({ port: redisPort, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      probe.disconnect();
-    }
-  };
-  await Promise.race([failed, waitFor(answers, 10_000, 100)]);
+  redisServer = await startRedisServer(redisPort);
 
   gemini = await new FakeGemini().start();
   upstream = await new FakeUpstream().start();

@@ -2,14 +2,14 @@
 // Two gateways sharing one real redis-server (loopback) show one picture: traffic split between
 // them adds up to the same totals on both consoles (per-minute HINCRBY counters and histogram
 // buckets). Their Gemini accounts have no cookies yet: the console says how to add them.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeUpstream } from '../fakes/openai-upstream.js';
-import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startRedisServer } from '../helpers/redis-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const AVAILABLE = existsSync(CHROMIUM);
@@ -26,21 +26,7 @@ let page: Page;
 
 beforeAll(async () => {
   if (!AVAILABLE) return;
-  redisServer = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const failed = new Promise<never>((_, reject) => redisServer.once('error', (e) => reject(new Error(`redis-server could not start (apt-get install redis-server): ${e.message}`))));
-  const answers = async () => {
-    const probe = new Redis({ port: redisPort, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      probe.disconnect();
-    }
-  };
-  await Promise.race([failed, waitFor(answers, 10_000, 100)]);
+  redisServer = await startRedisServer(redisPort);
   upstream = await new FakeUpstream().start();
   for (const replica of [0, 1]) {
     gateways.push(

@@ -12,7 +12,8 @@ import { PSIDTS, type CookieSet } from './cookie-file.js';
 import { GeminiError, type AccountEffect } from './errors.js';
 import type { GeminiSession } from './session.js';
 
-const DEVICE_BOUND_HINT = 're-export the cookies from Firefox, or use the cookie-sync extension';
+/** What an operator reads about a session Chrome bound to the device (DBSC). */
+export const DEVICE_BOUND = 'bound to the browser: re-export from Firefox or use the cookie-sync extension (docs/gemini.md, "Cookies that last")';
 
 export interface RotationRecord {
   at: string;
@@ -120,7 +121,7 @@ export class CookieRotation {
       if (!fresh) {
         this.last = { at, result: 'no_new_psidts' };
         this.account.deviceBound = true;
-        this.log.warn({ account: name, hint: DEVICE_BOUND_HINT }, 'gemini cookie rotation returned no new __Secure-1PSIDTS: the session is bound to the browser');
+        this.log.warn({ account: name, hint: DEVICE_BOUND }, 'gemini cookie rotation returned no new __Secure-1PSIDTS: the session is bound to the browser');
         return this.last;
       }
       this.account.deviceBound = false;

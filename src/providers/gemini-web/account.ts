@@ -8,7 +8,7 @@ import type { SecretRegistry } from '../../secrets.js';
 import { mask } from '../../secrets.js';
 import type { ProviderLog } from '../../core/provider.js';
 import { SOLO, type AccountCoordinator } from '../../state/account-coordinator.js';
-import { CookieRotation, type RotatingAccount, type RotationRecord } from './account-rotation.js';
+import { CookieRotation, DEVICE_BOUND, type RotatingAccount, type RotationRecord } from './account-rotation.js';
 import { syncFromReplicas, type SyncedAccount } from './account-sync.js';
 import { loadCookieFile, parseCookieInput, PSID, PSIDTS, saveCookieFile, type CookieSet } from './cookie-file.js';
 import { GeminiError, type AccountEffect } from './errors.js';
@@ -16,8 +16,7 @@ import { egressOf } from './egress.js';
 import { GeminiSession, type Endpoints } from './session.js';
 
 export type { RotationRecord } from './account-rotation.js';
-
-export const DEVICE_BOUND = 'bound to the browser: re-export from Firefox or use the cookie-sync extension (docs/gemini.md, "Cookies that last")';
+export { DEVICE_BOUND } from './account-rotation.js';
 
 export type AccountState = 'ok' | 'cooling' | 'blocked' | 'expired' | 'no_cookies';
 
@@ -104,7 +103,7 @@ export class Account implements RotatingAccount, SyncedAccount {
       // Expired once is not expired forever: Google answered as a guest for a while, or PSIDTS died
       // and a rotation brings it back (when rotation is on). Try again, quietly.
       const signedIn = () => this.ready(signal).then(() => true, () => false);
-      if (!(await signedIn()) && this.rotation.enabled && (await this.rotation.rotate()).result === 'rotated') await signedIn();
+      if (!(await signedIn()) && (await this.renew())) await signedIn();
       if (this.session) this.setState('ok', 'signed in again');
       return;
     }
@@ -112,13 +111,12 @@ export class Account implements RotatingAccount, SyncedAccount {
     if (!session) return;
     try {
       await session.loadPage(signal);
-      // A guest's status is 1016 by definition: only a signed-in session has one worth reading.
-      if (!session.guest) await session.loadStatus(signal);
+      await session.loadStatus(signal);
       if (session.at) this.cachedAt = session.at;
     } catch (error) {
       if (!(error instanceof GeminiError)) throw error;
       // PSIDTS died between rotations: rotate now rather than leave the account expired until someone asks.
-      if (error.effect === 'expired' && this.rotation.enabled && (await this.rotation.rotate()).result === 'rotated') return;
+      if (error.effect === 'expired' && (await this.renew())) return;
       this.mark(error.effect, error);
     }
   }
@@ -281,6 +279,15 @@ export class Account implements RotatingAccount, SyncedAccount {
       throw new GeminiError('invalid_request', `These cookies do not open a Gemini session (${(error as Error).message}); the old cookies were kept`, 'none', { code: 'invalid_cookies' });
     }
     return { set, session };
+  }
+
+  /**
+   * Cookies that look expired get one rotation first, when rotation is on: __Secure-1PSIDTS dies
+   * within the hour unless rotated (a laptop asleep misses the timer). True when it brought a new one.
+   */
+  async renew(): Promise<boolean> {
+    if (!this.rotation.enabled || !this.cookies) return false;
+    return (await this.rotation.rotate()).result === 'rotated';
   }
 
   /** Rotate __Secure-1PSIDTS now and persist it (account-rotation.ts). */

@@ -141,9 +141,7 @@ export class GeminiWebProvider implements Provider {
   }
 
   async *stream(request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent> {
-    await this.loading;
-    // A cookie file put in place by hand (not through /admin/cookies) is picked up on first use.
-    await Promise.all(this.order.filter((a) => a.state === 'no_cookies').map((a) => a.load()));
+    await this.loadAccounts();
     // Cookies, cool-downs and IP blocks other replicas saw (a no-op without Redis).
     await Promise.all(this.order.map((a) => a.syncShared()));
     await this.egress.sync(this.order.map((a) => a.egress));
@@ -198,12 +196,9 @@ export class GeminiWebProvider implements Provider {
               reason = 'empty';
               continue;
             }
-            if (failure.effect === 'expired' && !rotated && config.auto_refresh && attempt.account.rotatable()) {
-              // __Secure-1PSIDTS dies within the hour unless rotated (a laptop asleep misses the
-              // timer): rotate once, as the web app would, before giving up on the cookies.
+            if (failure.effect === 'expired' && !rotated && attempt.account.state !== 'expired') {
               rotated = true;
-              const rotation = await attempt.account.rotate();
-              if (rotation.result === 'rotated') {
+              if (await attempt.account.renew()) {
                 reason = 'rotate';
                 continue;
               }
@@ -311,10 +306,15 @@ export class GeminiWebProvider implements Provider {
     return [...healthy.slice(start), ...healthy.slice(0, start)].map((account) => ({ account }));
   }
 
-  /** Whether a signed-in account can answer now, and whether a guest one exists (image generation needs the former). */
-  async signedInAccounts(): Promise<{ signedIn: boolean; guest: boolean }> {
+  /** Accounts loaded; a cookie file put in place by hand (not through /admin/cookies) is picked up on first use. */
+  private async loadAccounts(): Promise<void> {
     await this.loading;
     await Promise.all(this.order.filter((a) => a.state === 'no_cookies').map((a) => a.load()));
+  }
+
+  /** Whether a signed-in account can answer now, and whether a guest one exists (image generation needs the former). */
+  async signedInAccounts(): Promise<{ signedIn: boolean; guest: boolean }> {
+    await this.loadAccounts();
     return { signedIn: this.order.some((a) => a.usable() && !a.isGuest), guest: this.order.some((a) => a.isGuest) };
   }
 

@@ -146,8 +146,7 @@ export class GeminiSession {
   async init(signal?: AbortSignal): Promise<void> {
     await this.preflight(signal);
     await this.loadPage(signal);
-    // A guest's status is 1016 (signed out) by definition: nothing to learn there.
-    if (!this.guest) await this.loadStatus(signal);
+    await this.loadStatus(signal);
   }
 
   get guest(): boolean {
@@ -161,8 +160,9 @@ export class GeminiSession {
     return pre.status;
   }
 
-  /** otAQ7b: account status, models, capacity flags. */
+  /** otAQ7b: account status, models, capacity flags. A guest's status is 1016 by definition: not asked. */
   async loadStatus(signal?: AbortSignal): Promise<void> {
+    if (this.guest) return;
     const status = await this.rpc('otAQ7b', '[]', signal);
     const body = Array.isArray(status) ? status : [];
     this.accountStatus = typeof body[14] === 'number' ? body[14] : 1000;
