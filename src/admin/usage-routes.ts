@@ -9,8 +9,6 @@ import { KEEP_MINUTES, MINUTE_MS, UsageAggregator, type AccountSample } from './
 
 export type ObserveRequest = (request: FastifyRequest, reply: FastifyReply) => void;
 
-const KIND_BY_STATUS: Record<number, string> = { 400: 'invalid_request', 401: 'authentication', 403: 'permission', 404: 'not_found', 413: 'request_too_large', 415: 'unsupported_media_type', 429: 'rate_limited', 502: 'upstream_unavailable', 503: 'upstream_overloaded', 504: 'timeout' };
-
 export function registerUsageRoutes(app: FastifyInstance, state: SharedState, providers: ProviderRegistry): ObserveRequest {
   const accounts = (): AccountSample[] =>
     (capability(providers, 'cookieAccounts')?.status() ?? []).map((a) => ({
@@ -38,7 +36,9 @@ export function registerUsageRoutes(app: FastifyInstance, state: SharedState, pr
       model: ctx.model ?? null,
       upstream: ctx.provider ?? null,
       account: ctx.account ?? null,
-      errorKind: ctx.errorKind ?? (status >= 400 ? (KIND_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'invalid_request')) : null),
+      // Every error answer goes through sendError or the stream's failure path, which set the kind;
+      // what is left (Fastify's own 503 while closing) is counted by its class.
+      errorKind: ctx.errorKind ?? (status >= 500 ? 'internal' : status >= 400 ? 'invalid_request' : null),
       durationMs: reply.elapsedTime,
       ttfbMs: ctx.firstByteAt !== undefined ? ctx.firstByteAt - started : null,
       inputTokens: ctx.usage?.inputTokens ?? 0,
