@@ -23,13 +23,15 @@ export interface ChatResult {
  * `see` may hold events back (return false) before they are folded in: usage tracking and the
  * event contract, which then gives the one finish (`finish`).
  */
-export async function collect(events: AsyncIterable<ChatEvent>, see: (event: ChatEvent) => boolean, finish: () => FinishEvent): Promise<ChatResult> {
-  const blocks: ResultBlock[] = [];
-  const toolByIndex = new Map<number, Extract<ResultBlock, { type: 'tool_call' }>>();
-  let usage: Usage | undefined;
+/** Builds the whole answer from events, for clients that did not ask for a stream. */
+export class Collector {
+  private readonly blocks: ResultBlock[] = [];
+  private readonly toolByIndex = new Map<number, Extract<ResultBlock, { type: 'tool_call' }>>();
+  private usage: Usage | undefined;
 
-  for await (const event of events) {
-    if (!see(event)) continue;
+  /** One event that passed the gate (finishes are held back; the one finish goes to result()). */
+  add(event: ChatEvent): void {
+    const blocks = this.blocks;
     const last = blocks[blocks.length - 1];
     switch (event.type) {
       case 'text-delta':
@@ -51,12 +53,12 @@ export async function collect(events: AsyncIterable<ChatEvent>, see: (event: Cha
         break;
       case 'tool-call-start': {
         const block = { type: 'tool_call' as const, id: event.id, name: event.name, arguments: '', kind: event.kind ?? 'function' };
-        toolByIndex.set(event.index, block);
+        this.toolByIndex.set(event.index, block);
         blocks.push(block);
         break;
       }
       case 'tool-call-delta': {
-        const block = toolByIndex.get(event.index);
+        const block = this.toolByIndex.get(event.index);
         if (block) block.arguments += event.argumentsDelta;
         break;
       }
@@ -68,17 +70,25 @@ export async function collect(events: AsyncIterable<ChatEvent>, see: (event: Cha
         else blocks.push({ type: 'text', text: imageMarkdown(event) });
         break;
       case 'usage':
-        usage = event.usage;
+        this.usage = event.usage;
         break;
       case 'finish':
-        break; // held back by `see`; the one finish comes from `finish()`
+        break; // held back by the gate; the one finish comes with result()
       case 'error':
         throw event.error;
     }
   }
-  const end = finish();
-  const result: ChatResult = { blocks, finish: end.reason };
-  if (usage) result.usage = usage;
-  if (end.stopSequence !== undefined) result.stopSequence = end.stopSequence;
-  return result;
+
+  result(end: FinishEvent): ChatResult {
+    const result: ChatResult = { blocks: this.blocks, finish: end.reason };
+    if (this.usage) result.usage = this.usage;
+    if (end.stopSequence !== undefined) result.stopSequence = end.stopSequence;
+    return result;
+  }
+}
+
+export async function collect(events: AsyncIterable<ChatEvent>, see: (event: ChatEvent) => boolean, finish: () => FinishEvent): Promise<ChatResult> {
+  const collector = new Collector();
+  for await (const event of events) if (see(event)) collector.add(event);
+  return collector.result(finish());
 }

@@ -119,6 +119,8 @@ export interface Provider {
    * fall back); failures after output has started are yielded as an `error` event.
    */
   stream(request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent>;
+  /** The same events, all of one upstream read at once (the pipeline prefers it: one async step per read). */
+  streamBatches?(request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent[]>;
   listModels(): Promise<ModelInfo[]>;
   /** Model names learned at run time (discovery), available synchronously for routing. */
   knownModels?(): string[];

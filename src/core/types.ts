@@ -162,7 +162,7 @@ export interface Usage {
  * `finish` or one `error`.
  */
 export type ChatEvent =
-  | { type: 'text-delta'; text: string; citations?: Citation[] }
+  | { type: 'text-delta'; text: string; citations?: Citation[]; /** `text` as the JSON string literal JSON.stringify gives, when the upstream sent exactly that (encoders reuse it). */ json?: string }
   | { type: 'web-search'; id: string; query: string; sources: WebSource[] }
   | { type: 'thinking-delta'; text: string }
   | { type: 'thinking-signature'; signature: string }

@@ -2,10 +2,12 @@
 // `retry.maxRetries`) and then moves on, on errors worth retrying: connect errors, timeouts, 429,
 // 5xx, usage limits; honours Retry-After. An upstream failure that another try cannot fix (no
 // cookies) moves straight to the next route; an invalid request is never retried. Every attempt
-// draws from the request's CallBudget. Once a route has produced an event, its stream is passed
-// through as it is: content is never restarted or spliced.
+// draws from the request's CallBudget. Once a route has produced an event, the caller gets that
+// first batch and the route's own iterator: no layer of ours between it and the encoder, and
+// content is never restarted or spliced.
 
 import type { CallBudget } from '../core/call-budget.js';
+import { batchesOf } from '../core/event-batches.js';
 import { GatewayError, toGatewayError } from '../core/gateway-error.js';
 import type { ProviderCallContext } from '../core/provider.js';
 import type { ChatEvent, ChatRequest } from '../core/types.js';
@@ -19,14 +21,26 @@ export interface FallbackContext extends Omit<ProviderCallContext, 'upstreamMode
   /** Longest Retry-After worth waiting for before moving to the next route. */
   maxRetryWaitMs?: number;
   /** Start a route's stream (lets the caller wrap it, e.g. with tool emulation). */
-  open?(route: Route, request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent>;
+  open?(route: Route, request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent[]>;
+}
+
+/** The route that answered: its first batch of events, and the rest (undefined: it ended there). */
+export interface OpenedStream {
+  first: ChatEvent[];
+  rest: AsyncIterator<ChatEvent[]> | undefined;
+}
+
+/** A route's events in batches: the provider's own batches when it has them. */
+export function openRoute(route: Route, request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent[]> {
+  const provider = route.provider;
+  return provider.streamBatches ? provider.streamBatches(request, context) : batchesOf(provider.stream(request, context));
 }
 
 const BASE_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 2000;
 const UPSTREAM_FAULTS = new Set<GatewayError['kind']>(['rate_limited', 'upstream_overloaded', 'upstream_unavailable', 'timeout']);
 
-export async function* streamWithFallback(routes: Route[], request: ChatRequest, context: FallbackContext): AsyncIterable<ChatEvent> {
+export async function openWithFallback(routes: Route[], request: ChatRequest, context: FallbackContext): Promise<OpenedStream> {
   const maxWait = context.maxRetryWaitMs ?? 10_000;
   let lastError: GatewayError | undefined;
   let attempts = 0;
@@ -43,12 +57,12 @@ export async function* streamWithFallback(routes: Route[], request: ChatRequest,
       attempts++;
       const started = performance.now();
       const callContext: ProviderCallContext = { signal: context.signal, log: context.log, requestId: context.requestId, upstreamModel: route.upstreamModel, budget: context.budget, ...(context.origin ? { origin: context.origin } : {}), ...(context.servedBy ? { servedBy: context.servedBy } : {}) };
-      const events = context.open ? context.open(route, request, callContext) : route.provider.stream(request, callContext);
-      const iterator = events[Symbol.asyncIterator]();
-      let first: IteratorResult<ChatEvent>;
+      const batches = context.open ? context.open(route, request, callContext) : openRoute(route, request, callContext);
+      const iterator = batches[Symbol.asyncIterator]();
+      let first: IteratorResult<ChatEvent[]>;
       try {
         first = await iterator.next();
-        if (!first.done && first.value.type === 'error') throw first.value.error;
+        if (!first.done && first.value[0]?.type === 'error') throw first.value[0].error;
       } catch (error) {
         if (context.signal.aborted) throw error;
         const failure = toGatewayError(error);
@@ -69,13 +83,7 @@ export async function* streamWithFallback(routes: Route[], request: ChatRequest,
       }
       context.onServed(route, attempts);
       if (route !== routes[0]) metrics.fallbacks.inc({ from: routes[0]!.provider.id, to: route.provider.id });
-      if (first.done) return;
-      yield first.value;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        yield next.value;
-      }
+      return first.done ? { first: [], rest: undefined } : { first: first.value, rest: iterator };
     }
   }
   throw lastError ?? new GatewayError('upstream_unavailable', 'No upstream could serve the request');

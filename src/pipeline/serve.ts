@@ -9,17 +9,19 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CallBudget } from '../core/call-budget.js';
-import { collect } from '../core/collect.js';
+import { Collector } from '../core/collect.js';
+import { batchesOf } from '../core/event-batches.js';
 import { EventContract } from '../core/event-contract.js';
 import { GatewayError } from '../core/gateway-error.js';
 import { estimateTokens } from '../core/tokens.js';
-import type { ChatEvent, ChatRequest } from '../core/types.js';
+import type { ChatRequest } from '../core/types.js';
 import type { ProtocolAdapter, ResponseMeta } from '../protocols/encoder.js';
 import { emulateTools, type OwnWords } from '../tools/emulate.js';
-import { streamWithFallback } from './fallback.js';
+import { EventFeed } from './event-feed.js';
+import { openRoute, openWithFallback } from './fallback.js';
 import type { Router } from './router.js';
 import { SseBody } from './sse-body.js';
-import { nextPassed, pump, type StreamState } from './stream-reply.js';
+import { pump, type StreamState } from './stream-reply.js';
 import { UsageTracker } from './usage.js';
 
 export interface ServeOptions {
@@ -53,14 +55,14 @@ export async function serveChat(
   });
   const budget = new CallBudget(config.routing.max_upstream_calls);
   request.ctx.budget = budget;
-  const events = streamWithFallback(routes, chat, {
+  const opened = openWithFallback(routes, chat, {
     signal: controller.signal,
     log: request.log,
     requestId: request.id,
     origin: originOf(request),
     budget,
     servedBy: (account) => (request.ctx.account = account),
-    open: (route, chat, callContext) => (route.emulateTools ? emulateTools(route.provider, chat, callContext, options.ownWords) : route.provider.stream(chat, callContext)),
+    open: (route, chat, callContext) => (route.emulateTools ? batchesOf(emulateTools(route.provider, chat, callContext, options.ownWords)) : openRoute(route, chat, callContext)),
     onServed: (route, attempts) => {
       request.ctx.provider = route.provider.id;
       if (attempts > 1 || route.via === 'fallback') request.ctx.upstreamModel = route.upstreamModel;
@@ -68,26 +70,27 @@ export async function serveChat(
   });
   const usage = new UsageTracker(chat);
   const contract = new EventContract();
-  const gate = (event: ChatEvent) => usage.see(event) && contract.see(event);
+  const feed = new EventFeed(opened, (event) => usage.see(event) && contract.see(event));
 
   if (!chat.stream) {
-    const result = await collect(events, gate, () => contract.finish());
+    const collector = new Collector();
+    for (let batch = await feed.next(); batch; batch = await feed.next()) for (const event of batch) collector.add(event);
+    const result = collector.result(contract.finish());
     result.usage = await usage.final();
     request.ctx.usage = result.usage;
     return reply.send(adapter.encodeResult(result, meta, chat));
   }
 
-  const iterator = events[Symbol.asyncIterator]();
-  const pending = nextPassed(iterator, gate);
+  // The first events (or sse_commit_after) decide between an HTTP error and a committed stream.
+  const pending = feed.next();
   const server = config.server;
   const first = await firstOrTimeout(pending, server.sse_commit_after * 1000);
-  if (first !== TIMEOUT && !first.done && first.value.type === 'error') throw first.value.error;
-  // (first events the gate held back, such as a leading usage event, were skipped by nextPassed)
+  if (first !== TIMEOUT && first?.[0]?.type === 'error') throw first[0].error;
 
   const encoder = adapter.createEncoder(meta, chat);
-  const body = new SseBody();
-  const state: StreamState = { iterator, gate, usage, contract };
-  void pump(body, encoder, first === TIMEOUT ? pending : Promise.resolve(first), state, request, server.sse_ping_interval * 1000, controller.signal);
+  const body = new SseBody(reply.raw);
+  const stream: StreamState = { feed, usage, contract };
+  void pump(body, encoder, first === TIMEOUT ? pending : first, stream, request, server.sse_ping_interval * 1000, controller.signal);
   return reply
     .header('content-type', 'text/event-stream; charset=utf-8')
     .header('cache-control', 'no-cache')

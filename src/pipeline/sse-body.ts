@@ -1,15 +1,31 @@
 // The SSE response body a stream writes into: a Readable that waits for the client's demand, so
 // a slow reader is not buffered without bound.
 
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 
 export class SseBody extends Readable {
   private wake: (() => void) | undefined;
   private waiting: Promise<void> | undefined;
+  private ended = false;
   lastPushAt = performance.now();
 
-  constructor() {
+  /** `response`: the socket's response, corked while the last bytes and the end go out together. */
+  constructor(private readonly response?: ServerResponse) {
     super({ highWaterMark: 64 * 1024 });
+  }
+
+  /** The last bytes and the end of the body: one socket write for both (idempotent). */
+  finish(last = ''): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.destroyed) return;
+    const response = this.response;
+    response?.cork();
+    if (last) this.push(last);
+    this.push(null);
+    // The pipe ends the response on a later tick: uncork after it.
+    if (response) setImmediate(() => response.uncork());
   }
 
   override _read(): void {
@@ -32,7 +48,7 @@ export class SseBody extends Readable {
   /** Resolves once the client wants more. Every writer (the pump and the pinger) shares one wait, so
    * a ping pushed while the pump waits cannot take its wake-up. */
   write(chunk: string): Promise<void> | undefined {
-    if (!chunk || this.destroyed) return undefined;
+    if (!chunk || this.destroyed || this.ended) return undefined;
     this.lastPushAt = performance.now();
     if (this.push(chunk)) return undefined;
     return (this.waiting ??= new Promise<void>((resolve) => {

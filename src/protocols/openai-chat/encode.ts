@@ -61,7 +61,7 @@ export class ChatStreamEncoder implements StreamEncoder {
         if (!event.text) return '';
         const start = this.offset;
         this.offset += event.text.length;
-        const out = this.chunk(`{"content":${JSON.stringify(event.text)}}`);
+        const out = this.chunk(`{"content":${event.json ?? JSON.stringify(event.text)}}`);
         return event.citations ? out + this.chunk(`{"annotations":${JSON.stringify(urlCitations(event.citations, start, this.offset))}}`) : out;
       }
       case 'web-search':

@@ -13,7 +13,8 @@ import { diagnoseOpenAICompatible } from './doctor.js';
 import { buildChatBody } from './request.js';
 import { transportError } from '../../net/transport-errors.js';
 import { retryAfterSeconds, upstreamErrorFromBody } from './errors.js';
-import { ChunkMapper, completionEvents, parseChunk, readSse } from './stream.js';
+import { batchesOf, eventsOf } from '../../core/event-batches.js';
+import { ChunkMapper, completionEvents, SseSplitter } from './stream.js';
 
 export interface OpenAICompatibleSettings {
   id: string;
@@ -52,14 +53,21 @@ export class OpenAICompatibleProvider implements Provider {
     this.dispatcher = createDispatcher({ proxy: settings.proxy, connectTimeoutMs: settings.timeouts.connectMs });
   }
 
-  async *stream(request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent> {
+  stream(request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent> {
+    return eventsOf(this.streamBatches(request, context));
+  }
+
+  /** The events of each upstream read together: one step per network chunk, not per event. */
+  streamBatches(request: ChatRequest, context: ProviderCallContext): AsyncIterable<ChatEvent[]> {
     const { request: upstream, customNames } = withCustomToolsAsFunctions(request);
     const pinned = this.pinnedProvider(context.upstreamModel);
     const body = buildChatBody(upstream, context.upstreamModel, pinned ? { provider: pinned } : {});
-    yield* restoreCustomToolCalls(this.send(body, context), customNames);
+    const batches = this.send(body, context);
+    // Custom tools are restored event by event (rare: Codex's freeform tools).
+    return customNames.size === 0 ? batches : batchesOf(restoreCustomToolCalls(eventsOf(batches), customNames));
   }
 
-  private async *send(body: Record<string, unknown>, context: ProviderCallContext): AsyncIterable<ChatEvent> {
+  private async *send(body: Record<string, unknown>, context: ProviderCallContext): AsyncIterable<ChatEvent[]> {
     const { timeouts } = this.settings;
     // Our own controller: the client's abort, the total budget and the first-event timer all end the request.
     const controller = new AbortController();
@@ -103,30 +111,50 @@ export class OpenAICompatibleProvider implements Provider {
         if (!parsed) throw this.failure(new GatewayError('upstream_unavailable', `Upstream ${this.id} sent an unreadable JSON answer`, { code: 'upstream_malformed' }), context);
         clearTimeout(firstEvent);
         firstEvent = undefined;
-        yield* completionEvents(parsed);
+        yield completionEvents(parsed);
         this.lastFailure = undefined;
         finished = true;
         return;
       }
 
       const mapper = new ChunkMapper();
+      const splitter = new SseSplitter();
+      const payloads: string[] = [];
       try {
-        for await (const payload of readSse(response.body)) {
-          const events = mapper.map(parseChunk(payload));
-          if (events.length === 0) continue;
+        // Read to the end even after [DONE]: leaving a for-await early destroys the body with an
+        // AbortError (a stack trace per request) and drops the socket.
+        for await (const chunk of response.body) {
+          if (splitter.done) continue;
+          splitter.push(chunk, payloads);
+          if (payloads.length === 0) continue;
+          const events: ChatEvent[] = [];
+          const malformed = mapAll(mapper, payloads, events);
+          payloads.length = 0;
+          if (events.length === 0) {
+            if (malformed) throw malformed;
+            continue;
+          }
           if (firstEvent) {
             clearTimeout(firstEvent);
             firstEvent = undefined;
             context.log.debug({ upstream: this.id, first_event_ms: Math.round(performance.now() - started) }, 'upstream first event');
           }
-          yield* events;
+          yield events;
+          // What came before a bad chunk went out first (it may have served the request already).
+          if (malformed) throw malformed;
         }
+        splitter.end(payloads);
+        const events: ChatEvent[] = [];
+        const malformed = mapAll(mapper, payloads, events);
+        if (events.length > 0) yield events;
+        if (malformed) throw malformed;
       } catch (error) {
         if (context.signal.aborted) throw error;
         throw this.failure(timeoutReason ?? transportError(error, `Upstream ${this.id} stream`), context);
       }
       if (timeoutReason) throw this.failure(timeoutReason, context);
-      yield* mapper.end();
+      const tail = mapper.end();
+      if (tail.length > 0) yield tail;
       this.lastFailure = undefined;
       finished = true;
     } finally {
@@ -212,6 +240,16 @@ export class OpenAICompatibleProvider implements Provider {
       this.lastFailure = { at: Date.now(), message: error.message };
       context.log.debug({ upstream: this.id, kind: error.kind, err: error.message }, 'upstream failed');
     }
+    return error;
+  }
+}
+
+/** Maps payloads into `events` up to the first one that fails; returns that failure. */
+function mapAll(mapper: ChunkMapper, payloads: string[], events: ChatEvent[]): unknown {
+  try {
+    for (const payload of payloads) mapper.mapPayload(payload, events);
+    return undefined;
+  } catch (error) {
     return error;
   }
 }

@@ -9,42 +9,66 @@ import { randomId } from '../../core/ids.js';
 import type { ChatEvent, FinishReason, Usage } from '../../core/types.js';
 import { upstreamErrorFromBody } from './errors.js';
 
-/** Yields the `data:` payload of each SSE event; stops at `[DONE]`. */
-export async function* readSse(body: AsyncIterable<Buffer | string>): AsyncIterable<string> {
-  const decoder = new StringDecoder('utf8');
-  let buffer = '';
-  let data: string[] = [];
-  let done = false;
-  for await (const chunk of body) {
-    // After [DONE] the body is read to its end rather than abandoned: leaving a for-await early
-    // destroys the stream with an AbortError (a stack trace per request) and drops the socket.
-    if (done) continue;
-    buffer += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+/**
+ * Splits an SSE byte stream into the `data:` payload of each event, push-style: feed it what the
+ * socket gave, get every payload completed by it. Stops at `[DONE]` (`done`); bytes may be split
+ * anywhere, inside a UTF-8 character too.
+ */
+export class SseSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private buffer = '';
+  private data: string[] = [];
+  done = false;
+
+  push(chunk: Buffer | string, out: string[]): void {
+    if (this.done) return;
+    this.buffer += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    let from = 0;
     let newline: number;
-    while ((newline = buffer.indexOf('\n')) >= 0) {
-      let line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
+    while ((newline = this.buffer.indexOf('\n', from)) >= 0) {
+      let line = this.buffer.slice(from, newline);
+      from = newline + 1;
       if (line.endsWith('\r')) line = line.slice(0, -1);
       if (line === '') {
-        if (data.length > 0) {
-          const payload = data.join('\n');
-          data = [];
+        if (this.data.length > 0) {
+          const payload = this.data.length === 1 ? this.data[0]! : this.data.join('\n');
+          this.data = [];
           if (payload === '[DONE]') {
-            done = true;
+            this.done = true;
             break;
           }
-          yield payload;
+          out.push(payload);
         }
       } else if (line.startsWith('data:')) {
-        data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+        this.data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
       }
       // `event:`, `id:`, `retry:` and `: comments` carry nothing we need.
     }
+    this.buffer = from === 0 ? this.buffer : this.buffer.slice(from);
   }
-  if (done) return;
-  buffer += decoder.end();
-  if (buffer.startsWith('data:')) data.push(buffer.slice(buffer.charCodeAt(5) === 32 ? 6 : 5).trimEnd());
-  if (data.length > 0 && data.join('\n') !== '[DONE]') yield data.join('\n');
+
+  /** The body ended: a last event without its blank line still counts. */
+  end(out: string[]): void {
+    if (this.done) return;
+    this.done = true;
+    const buffer = this.buffer + this.decoder.end();
+    if (buffer.startsWith('data:')) this.data.push(buffer.slice(buffer.charCodeAt(5) === 32 ? 6 : 5).trimEnd());
+    if (this.data.length > 0 && this.data.join('\n') !== '[DONE]') out.push(this.data.join('\n'));
+  }
+}
+
+/** Yields the `data:` payload of each SSE event; stops at `[DONE]`. */
+export async function* readSse(body: AsyncIterable<Buffer | string>): AsyncIterable<string> {
+  const splitter = new SseSplitter();
+  const out: string[] = [];
+  for await (const chunk of body) {
+    // After [DONE] the body is read to its end rather than abandoned: leaving a for-await early
+    // destroys the stream with an AbortError (a stack trace per request) and drops the socket.
+    splitter.push(chunk, out);
+    if (out.length > 0) yield* out.splice(0);
+  }
+  splitter.end(out);
+  yield* out;
 }
 
 const FINISH: Record<string, FinishReason> = {
@@ -109,6 +133,18 @@ export class ChunkMapper {
     return out;
   }
 
+  /**
+   * One SSE payload -> events, into `out`. The common chunk (text only, nothing to repair) is
+   * recognised by a scan and its content taken as the JSON literal the upstream sent: no parse, and
+   * encoders that speak JSON reuse the literal (`json`) instead of stringifying the text again.
+   * Anything else takes the full path: parse, then map with repairs.
+   */
+  mapPayload(payload: string, out: ChatEvent[]): void {
+    const text = plainTextDelta(payload);
+    if (text === undefined) out.push(...this.map(parseChunk(payload)));
+    else if (text !== null) out.push(text);
+  }
+
   /** End of stream: close tool calls, then usage and finish, whatever the upstream omitted. */
   end(): ChatEvent[] {
     if (this.finished) return [];
@@ -156,6 +192,43 @@ export class ChunkMapper {
     if (tool.pending) out.push({ type: 'tool-call-delta', index: tool.index, argumentsDelta: tool.pending });
     tool.pending = '';
   }
+}
+
+const CONTENT_DELTA = '"choices":[{"index":0,"delta":{"content":"';
+/** What may follow the content in a chunk that needs nothing: null finish/logprobs, plain top-level strings or nulls. */
+const PLAIN_TAIL = /^\}(?:,"(?:logprobs|finish_reason)":null)*\}\](?:,"[a-z_]+":(?:null|"[^"\\]*"))*\}$/;
+
+/**
+ * The text delta of a chunk that needs no repair, or undefined when the chunk needs the full path
+ * (tool calls, finish, usage, errors, reasoning, a role, escapes JSON.stringify would write
+ * differently). null: a plain chunk with empty content (no event).
+ */
+export function plainTextDelta(payload: string): Extract<ChatEvent, { type: 'text-delta' }> | null | undefined {
+  const at = payload.indexOf(CONTENT_DELTA);
+  if (at < 0 || payload.charCodeAt(0) !== 123) return undefined;
+  const head = payload.indexOf('"usage"');
+  if ((head >= 0 && head < at) || payload.indexOf('"error"') >= 0) return undefined;
+  const open = at + CONTENT_DELTA.length - 1;
+  let escaped = false;
+  let i = open + 1;
+  for (;;) {
+    const c = payload.charCodeAt(i);
+    if (c === 34) break; // the closing quote
+    if (c === 92) {
+      // \u and \/ are valid JSON that JSON.stringify writes differently: leave those to the full path.
+      const next = payload.charCodeAt(i + 1);
+      if (next === 117 || next === 47) return undefined;
+      escaped = true;
+      i += 2;
+      continue;
+    }
+    if (c < 32 || Number.isNaN(c)) return undefined;
+    i++;
+  }
+  if (!PLAIN_TAIL.test(payload.slice(i + 1))) return undefined;
+  const json = payload.slice(open, i + 1);
+  if (json.length === 2) return null;
+  return { type: 'text-delta', text: escaped ? (JSON.parse(json) as string) : json.slice(1, -1), json };
 }
 
 /** A whole chat.completion (servers that ignore `stream: true`) as events. */
