@@ -173,24 +173,25 @@ function logRequest(request: FastifyRequest, reply: FastifyReply, ring: RequestR
   const durationMs = Math.round(reply.elapsedTime * 10) / 10;
   const path = request.url.split('?')[0]!;
   const ttfbMs = ctx?.firstByteAt !== undefined ? Math.round((ctx.firstByteAt - (performance.now() - reply.elapsedTime)) * 10) / 10 : undefined;
-  const fields: Record<string, unknown> = {
-    method: request.method,
-    path,
-    status: reply.statusCode,
-    duration_ms: durationMs,
-  };
-  if (ctx?.model) fields.model = ctx.model;
-  if (ctx?.provider) fields.provider = ctx.provider;
-  if (ctx?.upstreamModel) fields.upstream_model = ctx.upstreamModel;
-  if (ctx?.stream) fields.stream = true;
-  if (ttfbMs !== undefined) fields.ttfb_ms = ttfbMs;
-  if (ctx?.usage) fields.tokens = { input: ctx.usage.inputTokens, output: ctx.usage.outputTokens };
-  if (ctx?.budget) fields.upstream_calls = ctx.budget.used;
-  if (ctx?.tokenName && ctx.tokenName !== 'public') fields.client = ctx.tokenName;
-  const msg = `${request.method} ${path} | ${ctx?.model ?? '-'} | ${reply.statusCode} | ${(durationMs / 1000).toFixed(3)}s`;
   // Probes from Docker / orchestrators every few seconds would drown the INFO log.
-  if (ctx?.access === 'public') request.log.debug(fields, msg);
-  else request.log.info(fields, msg);
+  const level = ctx?.access === 'public' ? 'debug' : 'info';
+  if ((request.log as FastifyBaseLogger & { isLevelEnabled(level: string): boolean }).isLevelEnabled(level)) {
+    const fields: Record<string, unknown> = {
+      method: request.method,
+      path,
+      status: reply.statusCode,
+      duration_ms: durationMs,
+    };
+    if (ctx?.model) fields.model = ctx.model;
+    if (ctx?.provider) fields.provider = ctx.provider;
+    if (ctx?.upstreamModel) fields.upstream_model = ctx.upstreamModel;
+    if (ctx?.stream) fields.stream = true;
+    if (ttfbMs !== undefined) fields.ttfb_ms = ttfbMs;
+    if (ctx?.usage) fields.tokens = { input: ctx.usage.inputTokens, output: ctx.usage.outputTokens };
+    if (ctx?.budget) fields.upstream_calls = ctx.budget.used;
+    if (ctx?.tokenName && ctx.tokenName !== 'public') fields.client = ctx.tokenName;
+    request.log[level](fields, `${request.method} ${path} | ${ctx?.model ?? '-'} | ${reply.statusCode} | ${(durationMs / 1000).toFixed(3)}s`);
+  }
 
   const route = request.routeOptions.url ?? 'unmatched';
   metrics.requests.inc({ route, model: ctx?.model ?? '', provider: ctx?.provider ?? '', status: String(reply.statusCode) });

@@ -81,7 +81,9 @@ export class AnthropicStreamEncoder implements StreamEncoder {
           for (const citation of event.citations) out += this.delta({ type: 'citations_delta', citation: citationOf(citation) });
           return out + this.delta({ type: 'text_delta', text: event.text }) + this.close();
         }
-        return this.ensure('text', { type: 'text', text: '' }) + this.delta({ type: 'text_delta', text: event.text });
+        if (event.json === undefined) return this.ensure('text', { type: 'text', text: '' }) + this.delta({ type: 'text_delta', text: event.text });
+        // The upstream's literal is what JSON.stringify would write: the same bytes, one stringify fewer.
+        return `${this.ensure('text', { type: 'text', text: '' })}event: content_block_delta\ndata: {"type":"content_block_delta","index":${this.index},"delta":{"type":"text_delta","text":${event.json}}}\n\n`;
       case 'web-search': {
         this.searches++;
         const id = styledSearchId(event.id);
