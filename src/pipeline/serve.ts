@@ -88,15 +88,16 @@ export async function serveChat(
   if (first !== TIMEOUT && first?.[0]?.type === 'error') throw first[0].error;
 
   const encoder = adapter.createEncoder(meta, chat);
-  const body = new SseBody(reply.raw);
+  // Written by us, straight to the socket: Fastify steps aside (its onResponse hooks still run).
+  reply.hijack();
+  request.ctx.stream = true;
+  const body = new SseBody(reply.raw, { ...reply.getHeaders(), ...SSE_HEADERS } as Record<string, string>, () => (request.ctx.firstByteAt = performance.now()));
   const stream: StreamState = { feed, usage, contract };
   void pump(body, encoder, first === TIMEOUT ? pending : first, stream, request, server.sse_ping_interval * 1000, controller.signal);
-  return reply
-    .header('content-type', 'text/event-stream; charset=utf-8')
-    .header('cache-control', 'no-cache')
-    .header('x-accel-buffering', 'no')
-    .send(body);
+  return reply;
 }
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
 /** The origin the client used to reach us (links in answers must work from the client's side). */
 function originOf(request: FastifyRequest): string {
