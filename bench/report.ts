@@ -126,7 +126,7 @@ export function render(results: Results): string {
     '## Load benchmark (`npm run bench`)',
     '',
     `Run on ${m.date}: ${m.cpu}, Node ${m.node}, ${m.rounds} round(s) of ${m.seconds} s per cell, targets and scenario order interleaved per round, medians.`,
-    m.before ? `Before: ${m.before}; after: this checkout. ` : '',
+    ...(m.before ? [`Before: ${m.before}; after: this checkout.`] : []),
     m.pinned ? 'Gateway, before and proxy pinned to core 0; the load generator (autocannon, in the bench process) and the fake upstreams to core 1.' : 'taskset not found: processes were not pinned.',
     '',
     `Command: \`${m.command}\``,
