@@ -23,6 +23,8 @@ export interface Results {
   startupMs: Partial<Record<Target, number>>;
   idleMiB: Partial<Record<Target, number>>;
   peakMiB: Partial<Record<Target, number>>;
+  /** Cells left out because they failed ("target: scenario: reason"). */
+  failures: string[];
   meta: { date: string; node: string; cpu: string; command: string; rounds: number; seconds: number; pinned: boolean; before?: string };
 }
 
@@ -135,6 +137,7 @@ export function render(results: Results): string {
     '',
     ...pacedTable(results),
     '',
+    ...(results.failures.length ? ['Failed, left out:', '', ...results.failures.map((f) => `- ${f}`), ''] : []),
     '### Targets',
     '',
     ...goalTable(results),

@@ -156,6 +156,17 @@ function writeConfig(dir: string, upstreamPort: number, geminiUrl: string): stri
   return file;
 }
 
+/**
+ * Cells that failed (an older ref may lack a feature, an upstream may stumble): reported and left
+ * out of the tables rather than ending the run and losing every other figure.
+ */
+const failed = new Map<string, string>();
+function fail(key: string, error: unknown): void {
+  const reason = (error as Error).message ?? String(error);
+  failed.set(key, reason.slice(0, 200));
+  process.stderr.write(`\n${key} failed, left out: ${reason}\n`);
+}
+
 /** Rotates a list by `n`, so no target or scenario always runs first (or right after another). */
 const rotate = <T>(xs: T[], n: number): T[] => xs.map((_, i) => xs[(i + n) % xs.length]!);
 
@@ -167,11 +178,19 @@ async function measureScenarios(list: Scenario[], endpoints: Endpoint[]): Promis
       for (const e of rotate(endpoints, round)) {
         if (e.name === 'proxy' && !s.proxy) continue;
         const key = `${e.name}|${s.key}`;
-        const entry = samples.get(key) ?? { c1: [], c64: [] };
-        entry.c1.push(await latency(e.url + s.path, s.body, SECONDS));
-        entry.c64.push(await throughput(e.url + s.path, s.body, 64, SECONDS, e.pid));
-        samples.set(key, entry);
-        process.stdout.write('.');
+        if (failed.has(key)) continue;
+        try {
+          const c1 = await latency(e.url + s.path, s.body, SECONDS);
+          const c64 = await throughput(e.url + s.path, s.body, 64, SECONDS, e.pid);
+          const entry = samples.get(key) ?? { c1: [], c64: [] };
+          entry.c1.push(c1);
+          entry.c64.push(c64);
+          samples.set(key, entry);
+          process.stdout.write('.');
+        } catch (error) {
+          fail(key, error);
+          samples.delete(key);
+        }
       }
     }
   }
@@ -197,13 +216,19 @@ async function measurePaced(endpoints: Endpoint[]): Promise<Results['paced']> {
     for (const p of list) {
       for (const e of rotate(endpoints, round)) {
         if (e.name === 'proxy' && !p.proxy) continue;
-        const key = `${e.name}|${p.key}`;
-        samples.set(key, [...(samples.get(key) ?? []), await pacedChunkCpu(`${e.url}/v1/chat/completions`, p.body, PACED_CHUNKS, PACED_STREAMS, perConnection, e.pid)]);
-        process.stdout.write('.');
+        const key = `${e.name}|paced ${p.key}`;
+        if (failed.has(key)) continue;
+        try {
+          samples.set(key, [...(samples.get(key) ?? []), await pacedChunkCpu(`${e.url}/v1/chat/completions`, p.body, PACED_CHUNKS, PACED_STREAMS, perConnection, e.pid)]);
+          process.stdout.write('.');
+        } catch (error) {
+          fail(key, error);
+          samples.delete(key);
+        }
       }
     }
   }
-  return list.map((p) => ({ key: p.key, cells: Object.fromEntries(endpoints.filter((e) => samples.has(`${e.name}|${p.key}`)).map((e) => [e.name, median(samples.get(`${e.name}|${p.key}`)!)])) }));
+  return list.map((p) => ({ key: p.key, cells: Object.fromEntries(endpoints.filter((e) => samples.has(`${e.name}|paced ${p.key}`)).map((e) => [e.name, median(samples.get(`${e.name}|paced ${p.key}`)!)])) }));
 }
 
 /** Sequential requests through every scenario, so the first measured cell does not pay JIT warm-up. */
@@ -258,6 +283,7 @@ async function main(): Promise<void> {
       startupMs,
       idleMiB,
       peakMiB,
+      failures: [...failed].map(([key, reason]) => `${key.replace('|', ': ')}: ${reason}`),
       meta: {
         date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
         node: process.version,
