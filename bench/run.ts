@@ -113,10 +113,13 @@ interface Endpoint {
   pid: number;
 }
 
-/** POSTs a chat request until it succeeds (the gateway is starting). */
-async function untilAnswered(url: string): Promise<void> {
+/** POSTs a chat request until it succeeds (the gateway is starting); fails if the gateway dies or takes 30 s. */
+async function untilAnswered(url: string, child: ChildProcess): Promise<void> {
   const body = JSON.stringify(chat('bench', false));
+  const deadline = performance.now() + 30_000;
   for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gateway at ${url} exited (${child.exitCode ?? child.signalCode}) before answering`);
+    if (performance.now() > deadline) throw new Error(`gateway at ${url} did not answer within 30 s`);
     const res = await request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body }).catch(() => undefined);
     const ok = res?.statusCode === 200;
     await res?.body.dump();
@@ -135,7 +138,7 @@ async function startGateway(entry: string, env: Record<string, string>, port: nu
   for (let i = 0; ; i++) {
     const started = performance.now();
     const g = await spawnPinned(0, entry, [], { ...env, SERVER_PORT: String(port) }, false);
-    await untilAnswered(url);
+    await untilAnswered(url, g.child);
     times.push(performance.now() - started);
     if (i === starts - 1) return { endpoint: g.child, url, times };
     g.child.kill('SIGKILL');
