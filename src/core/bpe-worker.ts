@@ -74,7 +74,7 @@ export class BpeWorker {
 
   constructor(options: BpeWorkerOptions = {}) {
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
-    this.maxHeapMb = options.maxHeapMb ?? 192;
+    this.maxHeapMb = options.maxHeapMb ?? 128;
   }
 
   get running(): boolean {
