@@ -4,7 +4,7 @@
 // BPE on client requests) that needs no tables at all. Both approximate each upstream's own
 // tokenizer, far closer than characters / 4.
 
-import { BpeWorker, DEFAULT_IDLE_MS } from './bpe-worker.js';
+import { BpeWorker } from './bpe-worker.js';
 import { estimateTextTokens } from './token-estimate.js';
 import type { ChatRequest, ContentPart } from './types.js';
 
@@ -12,7 +12,7 @@ import type { ChatRequest, ContentPart } from './types.js';
 let bpe: BpeWorker | undefined;
 
 function exact(): BpeWorker {
-  return (bpe ??= new BpeWorker({ idleMs: Number(process.env.GW_TOKENIZER_IDLE_MS) || DEFAULT_IDLE_MS }));
+  return (bpe ??= new BpeWorker());
 }
 
 /** Start the exact counter now (a benchmark or test that times counts without the start-up). */
