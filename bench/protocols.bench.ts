@@ -1,8 +1,8 @@
-// Decode and encode cost of each client protocol, and count_tokens on a real 80 KB Claude Code
-// request. Run: npm run bench:protocols (vitest bench; ops/s and mean time per operation).
+// Decode and encode cost of each client protocol, and count_tokens (exact) and the usage estimate on a
+// real 80 KB Claude Code request. Run: npm run bench:protocols (vitest bench; ops/s and mean time per operation).
 import { bench, describe } from 'vitest';
 import { collect } from '../src/core/collect.js';
-import { countRequestTokens, loadTokenizer } from '../src/core/tokens.js';
+import { countRequestTokens, estimateRequestTokens, loadTokenizer } from '../src/core/tokens.js';
 import type { ChatEvent } from '../src/core/types.js';
 import { decodeAnthropicRequest } from '../src/protocols/anthropic/decode.js';
 import { AnthropicStreamEncoder } from '../src/protocols/anthropic/encode.js';
@@ -61,9 +61,12 @@ describe(`encode a ${CHUNKS}-chunk text stream (divide by ${CHUNKS} for per-chun
   });
 });
 
-describe('count_tokens', () => {
+describe('token counts', () => {
   const request = decodeAnthropicRequest(claudeCode);
-  bench(`Claude Code first turn (${(claudeCodeJson.length / 1024).toFixed(0)} KB, o200k)`, async () => {
+  bench(`count_tokens: Claude Code first turn (${(claudeCodeJson.length / 1024).toFixed(0)} KB, o200k in its worker)`, async () => {
     await countRequestTokens(request);
+  });
+  bench(`usage estimate: the same request (no tokenizer)`, () => {
+    estimateRequestTokens(request);
   });
 });

@@ -6,7 +6,7 @@
 // Theil–Sen slope, robust to an odd reading) must stay under LEAK_LIMIT bytes per request. RSS is
 // reported, not judged: it moves with every collection and with whatever else runs on the machine.
 // LOAD_LEAK_BYTES=N makes the gateway retain N bytes per request, to see this test catch a leak.
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,7 +14,9 @@ import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capturedBody } from '../bench/fixtures.js';
 import { FakeGemini, PSID, PSIDTS } from './fakes/gemini-web.js';
 import { FakeUpstream, rawChunk, usageChunk } from './fakes/openai-upstream.js';
 import { spawnGatewayProcess, waitFor } from './helpers/gateway.js';
@@ -50,35 +52,35 @@ function config(comment: string): string {
   );
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'gw-load-'));
-  upstream = await new FakeUpstream().start();
-  // 20 chunks 50 ms apart: each stream lasts about a second.
-  upstream.handler = () => ({ sse: [...Array.from({ length: 20 }, (_, i) => [rawChunk({ content: `t${i} ` }), { delayMs: 50 }]).flat(), rawChunk({}, 'stop'), usageChunk()] });
-  gemini = await new FakeGemini().start();
-  gemini.reply = () => ({ snapshots: [{ text: 'Hello' }], final: { text: 'Hello there.' } });
-  await writeFile(path.join(dir, 'gemini.json'), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS }));
-  await writeFile(path.join(dir, 'config.yaml'), config('start'));
-  // Small semi-spaces as in docker-compose.rpi.yml: V8 otherwise grows the young generation under this
-  // allocation rate, which reads as RSS growth between 1k and 10k requests without being a leak.
-  const probeEnv: Record<string, string> = { GW_GC_PROBE_FILE: path.join(dir, 'gc.log') };
-  if (LEAK_BYTES > 0) probeEnv.GW_TEST_LEAK_BYTES = String(LEAK_BYTES);
-  ({ child, url } = await spawnGatewayProcess(
-    path.join(dir, 'config.yaml'),
-    20_000 + Math.floor(Math.random() * 5000),
-    `--max-semi-space-size=4 --expose-gc --import ${GC_PROBE}`,
-    probeEnv,
-  ));
-});
-
-afterAll(async () => {
-  child?.kill('SIGKILL');
-  await upstream?.stop();
-  await gemini?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
 describe('load and leaks', () => {
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'gw-load-'));
+    upstream = await new FakeUpstream().start();
+    // 20 chunks 50 ms apart: each stream lasts about a second.
+    upstream.handler = () => ({ sse: [...Array.from({ length: 20 }, (_, i) => [rawChunk({ content: `t${i} ` }), { delayMs: 50 }]).flat(), rawChunk({}, 'stop'), usageChunk()] });
+    gemini = await new FakeGemini().start();
+    gemini.reply = () => ({ snapshots: [{ text: 'Hello' }], final: { text: 'Hello there.' } });
+    await writeFile(path.join(dir, 'gemini.json'), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS }));
+    await writeFile(path.join(dir, 'config.yaml'), config('start'));
+    // Small semi-spaces as in docker-compose.rpi.yml: V8 otherwise grows the young generation under this
+    // allocation rate, which reads as RSS growth between 1k and 10k requests without being a leak.
+    const probeEnv: Record<string, string> = { GW_GC_PROBE_FILE: path.join(dir, 'gc.log') };
+    if (LEAK_BYTES > 0) probeEnv.GW_TEST_LEAK_BYTES = String(LEAK_BYTES);
+    ({ child, url } = await spawnGatewayProcess(
+      path.join(dir, 'config.yaml'),
+      20_000 + Math.floor(Math.random() * 5000),
+      `--max-semi-space-size=4 --expose-gc --import ${GC_PROBE}`,
+      probeEnv,
+    ));
+  });
+
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await upstream?.stop();
+    await gemini?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it(`256 concurrent streams for ${SECONDS} s with reloads and cookie rotations: no failure, no leak`, async () => {
     const pid = child.pid!;
     let completed = 0;
@@ -175,4 +177,88 @@ describe('load and leaks', () => {
     // noise (±0.7 MiB): it reports the figure; full-length runs always judge it.
     if (SECONDS >= 40 || judged.at(-1)!.x - judged[0]!.x >= 5000) expect(slope).toBeLessThan(LEAK_LIMIT);
   }, (WARMUP + SECONDS + 60 + ROUNDS * 10) * 1000);
+});
+
+// The Raspberry Pi deployment (docker-compose.rpi.yml: 512 MB, one CPU), without Docker: the built
+// gateway with the compose file's NODE_OPTIONS, pinned to one CPU (taskset -c 0, when there is one),
+// under 256 concurrent paced streams, Gemini traffic (usage estimated locally) and count_tokens (the
+// BPE worker) for PI_SECONDS. No failed request, the process alive, and its peak RSS (VmHWM) under the
+// container limit. The limit is not imposed (that needs a cgroup); the peak is what the cgroup would
+// have to hold, so under 512 MiB the container would not have been OOM-killed.
+const PI_SECONDS = Number(process.env.PI_SECONDS ?? 30);
+const PI_LIMIT_MIB = 512;
+
+describe('Raspberry Pi limits', () => {
+  let piDir: string;
+  let piUpstream: FakeUpstream;
+  let piGemini: FakeGemini;
+  let piChild: ChildProcess;
+  let piUrl: string;
+  let nodeOptions: string;
+  let pinned: boolean;
+
+  beforeAll(async () => {
+    const compose = parseYaml(await readFile('docker-compose.rpi.yml', 'utf8')) as { services: Record<string, { environment: Record<string, string> }> };
+    nodeOptions = compose.services['gemini-gateway']!.environment.NODE_OPTIONS!;
+    piDir = await mkdtemp(path.join(tmpdir(), 'gw-pi-'));
+    piUpstream = await new FakeUpstream().start();
+    piUpstream.handler = () => ({ sse: [...Array.from({ length: 20 }, (_, i) => [rawChunk({ content: `t${i} ` }), { delayMs: 50 }]).flat(), rawChunk({}, 'stop'), usageChunk()] });
+    piGemini = await new FakeGemini().start();
+    piGemini.reply = () => ({ snapshots: [{ text: 'Hello' }, { text: 'Hello from' }], final: { text: 'Hello from the fake Gemini, with a few more words to count.' } });
+    await writeFile(path.join(piDir, 'gemini.json'), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS }));
+    await writeFile(
+      path.join(piDir, 'config.yaml'),
+      `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\n` +
+        `g4f:\n  base_url: ${piUpstream.url}/v1\n  models: ["paced-*"]\n` +
+        `gemini:\n  cookie_path: ${path.join(piDir, 'gemini.json')}\n  models: [gemini-3-flash]\n  auto_refresh: false\n  conversations:\n    reuse: false\n` +
+        `  endpoints:\n    gemini: ${piGemini.url}\n    accounts: ${piGemini.url}\n    upload: ${piGemini.url}\n    google: ${piGemini.url}\n`,
+    );
+    pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+    ({ child: piChild, url: piUrl } = await spawnGatewayProcess(path.join(piDir, 'config.yaml'), 25_000 + Math.floor(Math.random() * 5000), nodeOptions, {}, pinned ? ['taskset', '-c', '0'] : []));
+  });
+
+  afterAll(async () => {
+    piChild?.kill('SIGKILL');
+    await piUpstream?.stop();
+    await piGemini?.stop();
+    if (piDir) await rm(piDir, { recursive: true, force: true });
+  });
+
+  it(`Raspberry Pi: 256 streams + Gemini + count_tokens for ${PI_SECONDS} s on one CPU with the compose file's heap flags, peak under ${PI_LIMIT_MIB} MiB`, async () => {
+    const pid = piChild.pid!;
+    const status = () => readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status())?.[1] ?? 0);
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'anthropic-version': '2023-06-01' };
+    const chatBody = (model: string) => JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'go' }] });
+    // count_tokens as Claude Code sends it (`/context`): its tool list, ~30 KB.
+    const countBody = JSON.stringify(capturedBody('claude-code_06_count_tokens.json'));
+    const samples: string[] = [];
+    let peak = 0;
+    const sampler = setInterval(() => {
+      const rss = kb('VmRSS') / 1024;
+      peak = Math.max(peak, rss);
+      samples.push(rss.toFixed(0));
+    }, 2000);
+    const run = (options: autocannon.Options) => new Promise<autocannon.Result>((resolve, reject) => autocannon(options, (error, result) => (error ? reject(error) : resolve(result))));
+    const [streams, gemini, counts] = await Promise.all([
+      run({ url: `${piUrl}/v1/chat/completions`, method: 'POST', connections: 256, duration: PI_SECONDS, headers, body: chatBody('paced-model') }),
+      run({ url: `${piUrl}/v1/chat/completions`, method: 'POST', connections: 16, duration: PI_SECONDS, headers, body: chatBody('gemini-3-flash') }),
+      run({ url: `${piUrl}/v1/messages/count_tokens`, method: 'POST', connections: 2, duration: PI_SECONDS, headers, body: countBody }),
+    ]);
+    clearInterval(sampler);
+    const hwm = kb('VmHWM') / 1024;
+    const alive = piChild.exitCode === null && piChild.signalCode === null && (await fetch(`${piUrl}/health`)).status === 200;
+    const errors = [streams, gemini, counts].reduce((n, r) => n + r.errors + r.non2xx, 0);
+    // eslint-disable-next-line no-console
+    console.log(
+      `Raspberry Pi limits (NODE_OPTIONS "${nodeOptions}", ${pinned ? 'taskset -c 0' : 'not pinned: no taskset'}): ${streams.requests.total} streams + ${gemini.requests.total} Gemini + ${counts.requests.total} count_tokens in ${PI_SECONDS} s; ` +
+        `errors ${errors}; peak RSS (VmHWM) ${hwm.toFixed(1)} MiB (limit ${PI_LIMIT_MIB}); RSS MiB every 2 s: ${samples.join(' ')}; latency p99 streams ${streams.latency.p99} ms, Gemini ${gemini.latency.p99} ms, count_tokens ${counts.latency.p99} ms`,
+    );
+    expect(errors).toBe(0);
+    expect(alive).toBe(true);
+    expect(streams.requests.total).toBeGreaterThan(256);
+    expect(gemini.requests.total).toBeGreaterThan(100);
+    expect(counts.requests.total).toBeGreaterThan(10);
+    expect(hwm).toBeLessThan(PI_LIMIT_MIB);
+  }, (PI_SECONDS + 60) * 1000);
 });

@@ -1,37 +1,23 @@
-// Token counts for count_tokens and for usage when an upstream reports none. A real BPE tokenizer
-// (o200k, gpt-tokenizer), loaded on first use: its tables cost memory the idle gateway should not
-// pay. Counts are approximations of each upstream's own tokenizer, far closer than characters / 4.
+// Token counts for count_tokens and for usage when an upstream reports none. count_tokens gets the
+// real BPE (o200k, gpt-tokenizer) in a worker thread that holds its ~67 MiB of tables only while
+// counts arrive; usage gets a table-driven estimate (token-estimate.ts, within a few per cent of the
+// BPE on client requests) that needs no tables at all. Both approximate each upstream's own
+// tokenizer, far closer than characters / 4.
 
+import { BpeWorker } from './bpe-worker.js';
+import { estimateTextTokens } from './token-estimate.js';
 import type { ChatRequest, ContentPart } from './types.js';
 
-type Counter = (text: string) => number;
-let counter: Counter | undefined;
-let loading: Promise<Counter> | undefined;
+/** The exact BPE, in a worker started on first use and ended when idle (see bpe-worker.ts). */
+let bpe: BpeWorker | undefined;
 
-export function loadTokenizer(): Promise<Counter> {
-  if (counter) return Promise.resolve(counter);
-  loading ??= import('gpt-tokenizer/encoding/o200k_base').then((m) => (counter = (text: string) => countInSlices(m.countTokens, text)));
-  return loading;
+function exact(): BpeWorker {
+  return (bpe ??= new BpeWorker());
 }
 
-/** A run without whitespace this long (CJK text, base64, minified code) is counted in slices. */
-const LONG_RUN = /\S{256,}/g;
-
-/**
- * BPE merging is quadratic in a pre-token, and a run without whitespace is one pre-token: 130 KB of
- * Chinese took 11 s of event loop in one call. Counting such runs in 256-character slices gives the
- * same count to within a token per slice, in milliseconds.
- */
-function countInSlices(count: (text: string) => number, text: string): number {
-  let total = 0;
-  let last = 0;
-  for (const match of text.matchAll(LONG_RUN)) {
-    total += count(text.slice(last, match.index));
-    const run = match[0];
-    for (let i = 0; i < run.length; i += 256) total += count(run.slice(i, i + 256));
-    last = match.index + run.length;
-  }
-  return total + (last < text.length ? count(text.slice(last)) : 0);
+/** Start the exact counter now (a benchmark or test that times counts without the start-up). */
+export async function loadTokenizer(): Promise<void> {
+  await exact().count('warm up');
 }
 
 /** Fixed cost of an image or file: roughly what Anthropic charges for a ~1 megapixel image. */
@@ -39,29 +25,42 @@ const IMAGE_TOKENS = 1600;
 /** Per-message framing (role markers and separators). */
 const MESSAGE_OVERHEAD = 4;
 
-export async function countRequestTokens(request: Pick<ChatRequest, 'system' | 'messages' | 'tools'>): Promise<number> {
-  const count = await loadTokenizer();
-  let total = 0;
+type Counted = Pick<ChatRequest, 'system' | 'messages' | 'tools'>;
+
+/** Exact o200k count of a request (count_tokens): the BPE in its worker. */
+export async function countRequestTokens(request: Counted): Promise<number> {
+  const { fixed, text } = requestText(request);
+  return fixed + (text ? await exact().count(text) : 0);
+}
+
+/** Estimated count of a request (usage when the upstream reports none): no tokenizer. */
+export function estimateRequestTokens(request: Counted): number {
+  const { fixed, text } = requestText(request);
+  return fixed + estimateTextTokens(text);
+}
+
+/** Exact o200k count of a text. */
+export async function countTextTokens(text: string): Promise<number> {
+  return text ? exact().count(text) : 0;
+}
+
+/** The text a request is counted from, and the tokens counted at a fixed cost (framing, images). */
+function requestText(request: Counted): { fixed: number; text: string } {
+  let fixed = 0;
   let text = '';
   for (const part of request.system) text += part.text + '\n';
   for (const message of request.messages) {
-    total += MESSAGE_OVERHEAD;
+    fixed += MESSAGE_OVERHEAD;
     for (const part of message.content) {
       const rendered = renderPart(part);
-      if (rendered === null) total += IMAGE_TOKENS;
+      if (rendered === null) fixed += IMAGE_TOKENS;
       else text += rendered + '\n';
     }
   }
   for (const tool of request.tools) {
     text += `${tool.name}\n${tool.description ?? ''}\n${tool.parameters ? JSON.stringify(tool.parameters) : ''}\n`;
   }
-  return total + (text ? count(text) : 0);
-}
-
-/** Output token estimate from text that was streamed. */
-export async function countTextTokens(text: string): Promise<number> {
-  if (!text) return 0;
-  return (await loadTokenizer())(text);
+  return { fixed, text };
 }
 
 /** Text for counting; null for parts counted at a fixed cost. */

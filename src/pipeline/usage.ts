@@ -1,7 +1,10 @@
 // Usage for the one `usage` event a response carries: what the upstream reported, or, when it
-// reports none, a local tokenizer count (input from the request, output from the produced text).
+// reports none (Gemini web, always), an estimate (input from the request, output from the produced
+// text). The estimate (core/token-estimate.ts) needs no tokenizer tables: the exact BPE is reserved
+// for count_tokens, where a client asks for a figure, and lives in a worker only while asked.
 
-import { countRequestTokens, countTextTokens } from '../core/tokens.js';
+import { estimateTextTokens } from '../core/token-estimate.js';
+import { estimateRequestTokens } from '../core/tokens.js';
 import type { ChatEvent, ChatRequest, Usage } from '../core/types.js';
 
 export class UsageTracker {
@@ -33,8 +36,8 @@ export class UsageTracker {
 
   async final(): Promise<Usage> {
     const reported = this.reported;
-    const inputTokens = reported?.inputTokens || (await countRequestTokens(this.chat));
-    const outputTokens = reported?.outputTokens || (await countTextTokens(this.output.join('')));
+    const inputTokens = reported?.inputTokens || estimateRequestTokens(this.chat);
+    const outputTokens = reported?.outputTokens || estimateTextTokens(this.output.join(''));
     return { ...reported, inputTokens, outputTokens };
   }
 }

@@ -65,11 +65,21 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
 }
 
-/** The built gateway (dist/main.js) as its own process on 127.0.0.1:`port`, resolved once /health answers. */
-export async function spawnGatewayProcess(configPath: string, port: number, nodeOptions = '', extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * The built gateway (dist/main.js) as its own process on 127.0.0.1:`port`, resolved once /health
+ * answers. `prefix` runs it under a command that execs it (`taskset -c 0`), so the pid stays node's.
+ */
+export async function spawnGatewayProcess(
+  configPath: string,
+  port: number,
+  nodeOptions = '',
+  extraEnv: Record<string, string> = {},
+  prefix: string[] = [],
+): Promise<{ child: ChildProcess; url: string }> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...extraEnv, CONFIG_PATH: configPath, SERVER_PORT: String(port), SERVER_HOST: '127.0.0.1' };
   if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
-  const child = spawn(process.execPath, ['dist/main.js'], { env, stdio: 'ignore' });
+  const [command, ...args] = [...prefix, process.execPath, 'dist/main.js'];
+  const child = spawn(command!, args, { env, stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 200, 10_000, 50);
   return { child, url };
