@@ -1,0 +1,99 @@
+// The production bundle: src/main.ts -> dist/gateway.js and src/cli.ts -> dist/gateway-cli.js,
+// with every dependency inside (the Docker image runs them with no node_modules). Start-up time is
+// mostly module loading: one file instead of hundreds of ES modules saves the resolution and the
+// per-module link work. Code splitting puts what is imported with `import()` (Gemini web provider,
+// ioredis, gpt-tokenizer, ...) in dist/chunks/, loaded only when a config uses it.
+// `node scripts/bundle.mjs [--if-stale]`: with --if-stale, nothing is done when the bundle is newer
+// than every file under src/ and package-lock.json (prestart on a fresh clone builds it once).
+
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const ENTRIES = { gateway: 'src/main.ts', 'gateway-cli': 'src/cli.ts' };
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function isStale() {
+  let built;
+  try {
+    built = Math.min(...Object.keys(ENTRIES).map((name) => statSync(path.join(dist, `${name}.js`)).mtimeMs));
+  } catch {
+    return true;
+  }
+  return Math.max(newestMtime(path.join(root, 'src')), statSync(path.join(root, 'package-lock.json')).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs) > built;
+}
+
+// src/tools/args.ts loads ajv with createRequire so the tsc output keeps it lazy and synchronous;
+// esbuild cannot follow that call, so the bundle turns it into a plain require(), which esbuild
+// bundles as a CommonJS wrapper evaluated on first call (ajv's code is parsed, not run, at start).
+const AJV_CALL = "createRequire(import.meta.url)('ajv/dist/2020.js')";
+const ajvRequire = {
+  name: 'ajv-require',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]tools[\\/]args\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(AJV_CALL)) throw new Error(`bundle: ${AJV_CALL} not found in src/tools/args.ts (update scripts/bundle.mjs)`);
+      return { contents: source.replace(AJV_CALL, "require('ajv/dist/2020.js')"), loader: 'ts' };
+    });
+  },
+};
+
+// CommonJS dependencies call require() for Node built-ins and read __dirname; an ES module has
+// neither, so each output file defines them from its own URL.
+const BANNER = [
+  "import { createRequire as __gwCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __gwFileURLToPath } from 'node:url';",
+  "import { dirname as __gwDirname } from 'node:path';",
+  'const require = __gwCreateRequire(import.meta.url);',
+  'const __filename = __gwFileURLToPath(import.meta.url);',
+  'const __dirname = __gwDirname(__filename);',
+].join(' ');
+
+export async function bundle() {
+  for (const name of ['chunks', ...Object.keys(ENTRIES).flatMap((n) => [`${n}.js`, `${n}.js.map`])]) rmSync(path.join(dist, name), { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: ENTRIES,
+    outdir: dist,
+    entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // Whitespace and syntax only: identifiers keep their source names, so stack traces read as the code.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    // Linked: the map is read only when a debugger or --enable-source-maps asks for it.
+    sourcemap: 'linked',
+    banner: { js: BANNER },
+    plugins: [ajvRequire],
+    metafile: true,
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+  writeFileSync(path.join(dist, 'bundle-meta.json'), JSON.stringify(result.metafile));
+  return result;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--if-stale') && !isStale()) process.exit(0);
+  const started = Date.now();
+  const { metafile } = await bundle();
+  const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.js'));
+  const size = (file) => `${(metafile.outputs[file].bytes / 1024).toFixed(0)} KB`;
+  for (const [file] of outputs.filter(([file]) => !file.includes('/chunks/'))) console.log(`${file} ${size(file)}`);
+  console.log(`${outputs.length - 2} chunks in dist/chunks/, metafile dist/bundle-meta.json (${Date.now() - started} ms)`);
+}
