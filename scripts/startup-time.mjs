@@ -4,7 +4,7 @@
 // Usage: node scripts/startup-time.mjs [runs] [entry ...]   (build first: npm run build)
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -58,7 +58,20 @@ export function mockConfig(upstreamUrl, port) {
 
 const BODY = JSON.stringify({ model: 'mock-model', messages: [{ role: 'user', content: 'ping' }] });
 
-/** Spawn `node entry`, poll the chat endpoint until it answers 200; resolves to ms since spawn. */
+/**
+ * CPU time (user + system, ms) the process has used, from /proc (Linux; undefined elsewhere). On a
+ * shared, busy machine wall time swings with the load; the CPU the start-up cost does not.
+ */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Spawn `node entry`, poll the chat endpoint until it answers 200; resolves to ms since spawn and CPU ms used. */
 export async function timeToFirstAnswer(entry, env, port, timeoutMs = 20_000) {
   const started = performance.now();
   const child = spawn(process.execPath, [entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -72,7 +85,7 @@ export async function timeToFirstAnswer(entry, env, port, timeoutMs = 20_000) {
         async (r) => (await r.arrayBuffer(), r.status),
         () => 0,
       );
-      if (status === 200) return performance.now() - started;
+      if (status === 200) return { wall: performance.now() - started, cpu: cpuMs(child.pid) };
       if (status !== 0) throw new Error(`${entry}: answered ${status}`);
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -91,13 +104,16 @@ async function main() {
   const upstream = await startMockUpstream();
   const dir = await mkdtemp(path.join(tmpdir(), 'gw-startup-'));
   const times = Object.fromEntries(entries.map((e) => [e, []]));
+  const cpu = Object.fromEntries(entries.map((e) => [e, []]));
   try {
     for (let i = 0; i < runs; i++) {
       for (const entry of entries) {
         const port = await freePort();
         const config = path.join(dir, 'config.yaml');
         await writeFile(config, mockConfig(upstream.url, port));
-        times[entry].push(await timeToFirstAnswer(entry, { CONFIG_PATH: config, NODE_ENV: 'production' }, port));
+        const result = await timeToFirstAnswer(entry, { CONFIG_PATH: config, NODE_ENV: 'production' }, port);
+        times[entry].push(result.wall);
+        if (result.cpu !== undefined) cpu[entry].push(result.cpu);
       }
     }
   } finally {
@@ -105,7 +121,10 @@ async function main() {
     await rm(dir, { recursive: true, force: true });
   }
   console.log(`node ${process.version}, spawn -> first 200 on POST /v1/chat/completions, median of ${runs}:`);
-  for (const entry of entries) console.log(`  ${entry.padEnd(18)} ${median(times[entry]).toFixed(0)} ms   (runs: ${times[entry].map((t) => t.toFixed(0)).join(' ')})`);
+  for (const entry of entries) {
+    const cpuText = cpu[entry].length ? `, CPU ${median(cpu[entry]).toFixed(0)} ms` : '';
+    console.log(`  ${entry.padEnd(18)} ${median(times[entry]).toFixed(0)} ms${cpuText}   (runs: ${times[entry].map((t) => t.toFixed(0)).join(' ')})`);
+  }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) await main();

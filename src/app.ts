@@ -55,7 +55,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   const { store, logs } = services;
   const state = services.state ?? SharedState.memory();
   const alerts = new WebhookAlerts(() => store.current().config.alerts.webhook_url, logs.module('alerts'));
-  const providers = services.providers ?? new ConfiguredProviders(store, { log: logs.module('providers'), state, alerts, ...(services.secrets ? { secrets: services.secrets } : {}) });
+  const providers = services.providers ?? await ConfiguredProviders.create(store, { log: logs.module('providers'), state, alerts, ...(services.secrets ? { secrets: services.secrets } : {}) });
   const startup = store.current().config;
 
   const app = Fastify({
