@@ -49,6 +49,36 @@ const ajvRequire = {
   },
 };
 
+// `undici` from src/ resolves to scripts/undici-slim.cjs (the parts the gateway uses); the slim
+// file's own `undici/lib/...` requires resolve normally. Every name src/ imports must be there.
+const UNDICI_SLIM = path.join(root, 'scripts', 'undici-slim.cjs');
+const UNDICI_EXPORTS = ['Dispatcher', 'Agent', 'ProxyAgent', 'Socks5ProxyAgent', 'EnvHttpProxyAgent', 'request'];
+
+function undiciImports(dir, names = new Set()) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) undiciImports(full, names);
+    else if (entry.name.endsWith('.ts')) {
+      for (const [, list] of readFileSync(full, 'utf8').matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'undici'/g)) {
+        for (const item of list.split(',')) {
+          const name = item.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0];
+          if (name && !item.trim().startsWith('type ')) names.add(name);
+        }
+      }
+    }
+  }
+  return names;
+}
+
+const undiciSlim = {
+  name: 'undici-slim',
+  setup(b) {
+    const missing = [...undiciImports(path.join(root, 'src'))].filter((name) => !UNDICI_EXPORTS.includes(name));
+    if (missing.length) throw new Error(`bundle: src/ imports ${missing.join(', ')} from undici; add them to scripts/undici-slim.cjs and UNDICI_EXPORTS`);
+    b.onResolve({ filter: /^undici$/ }, (args) => (args.importer.startsWith(path.join(root, 'src')) ? { path: UNDICI_SLIM } : undefined));
+  },
+};
+
 // CommonJS dependencies call require() for Node built-ins and read __dirname; an ES module has
 // neither, so each output file defines them from its own URL.
 const BANNER = [
@@ -79,7 +109,7 @@ export async function bundle() {
     // Linked: the map is read only when a debugger or --enable-source-maps asks for it.
     sourcemap: 'linked',
     banner: { js: BANNER },
-    plugins: [ajvRequire],
+    plugins: [ajvRequire, undiciSlim],
     metafile: true,
     legalComments: 'linked',
     logLevel: 'warning',
