@@ -22,13 +22,14 @@ const COMPLETION = JSON.stringify({
 /** A loopback OpenAI-compatible upstream answering every chat completion with "pong". */
 export async function startMockUpstream() {
   const server = createServer((req, res) => {
-    req.resume();
+    let body = '';
+    req.on('data', (d) => (body += d));
     req.on('end', () => {
       if (req.url?.endsWith('/models')) {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"object":"list","data":[{"id":"mock-model","object":"model"}]}');
         return;
       }
-      const stream = req.headers.accept?.includes('text/event-stream');
+      const stream = /"stream"\s*:\s*true/.test(body);
       if (!stream) {
         res.writeHead(200, { 'content-type': 'application/json' }).end(COMPLETION);
         return;
