@@ -31,7 +31,7 @@ function isStale() {
   } catch {
     return true;
   }
-  return Math.max(newestMtime(path.join(root, 'src')), statSync(path.join(root, 'package-lock.json')).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs) > built;
+  return Math.max(newestMtime(path.join(root, 'src')), statSync(path.join(root, 'package-lock.json')).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs, statSync(UNDICI_SLIM).mtimeMs) > built;
 }
 
 // src/tools/args.ts loads ajv with createRequire so the tsc output keeps it lazy and synchronous;
