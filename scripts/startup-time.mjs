@@ -36,7 +36,12 @@ export async function startMockUpstream() {
       }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const chunk = (delta, finish = null) => `data: ${JSON.stringify({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 0, model: 'mock-model', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-      res.end(chunk({ role: 'assistant', content: 'pong' }) + chunk({}, 'stop') + 'data: [DONE]\n\n');
+      // The gateway always streams from upstream and asks for usage (stream_options.include_usage), as
+      // OpenAI and most servers answer it; without it the first request would load the tokenizer.
+      const usage = /"include_usage"\s*:\s*true/.test(body)
+        ? `data: ${JSON.stringify({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 0, model: 'mock-model', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })}\n\n`
+        : '';
+      res.end(chunk({ role: 'assistant', content: 'pong' }) + chunk({}, 'stop') + usage + 'data: [DONE]\n\n');
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
