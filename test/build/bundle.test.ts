@@ -74,14 +74,14 @@ async function freePort(): Promise<number> {
 }
 
 /** Start dist/gateway.js from the node_modules-free copy; resolves once /health answers. */
-async function startBundle(name: string, gemini: boolean): Promise<{ url: string; loaded: () => Promise<string[]> }> {
+async function startBundle(name: string, gemini: boolean, extra = ''): Promise<{ url: string; loaded: () => Promise<string[]> }> {
   const port = await freePort();
   const dir = path.join(work, name);
   await mkdir(dir);
   const config = path.join(dir, 'config.yaml');
   await writeFile(
     config,
-    `server:\n  host: "127.0.0.1"\n  port: ${port}\ngemini:\n  enabled: ${gemini}\n  cookie_path: "${dir}/cookies.json"\ng4f:\n  enabled: true\n  base_url: "${upstreamUrl}"\n  models: ["mock-model"]\n  discover_models: false\nlogging:\n  level: warn\n`,
+    `server:\n  host: "127.0.0.1"\n  port: ${port}\ngemini:\n  enabled: ${gemini}\n  cookie_path: "${dir}/cookies.json"\ng4f:\n  enabled: true\n  base_url: "${upstreamUrl}"\n  models: ["mock-model"]\n  discover_models: false\nlogging:\n  level: warn\n${extra}`,
   );
   const log = path.join(dir, 'loaded.txt');
   const child = spawn(process.execPath, ['--import', pathToFileURL(path.join(work, 'register.mjs')).href, 'dist/gateway.js'], {
@@ -174,6 +174,22 @@ describe('the bundle', () => {
   it('loads the Gemini chunk when the config enables Gemini', async () => {
     const gw = await startBundle('gemini', true);
     expect(await gw.loaded()).toContain(chunkWith('src/providers/gemini-web/provider.ts'));
+  }, 60_000);
+
+  it('loads the lazy CommonJS and ES chunks it needs: ioredis (state.redis_url) and the tokenizer (count_tokens)', async () => {
+    // Nothing listens on that port: the gateway warns and serves; a broken ioredis import would
+    // fail the start ("Redis is not a constructor": a chunk of a CommonJS module exports only default).
+    const gw = await startBundle('redis', false, `state:\n  redis_url: "redis://127.0.0.1:${await freePort()}/0"\n`);
+    const count = await fetch(`${gw.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'mock-model', messages: [{ role: 'user', content: 'hello there, how are you today?' }] }),
+    });
+    expect(count.status).toBe(200);
+    expect(((await count.json()) as { input_tokens: number }).input_tokens).toBeGreaterThan(5);
+    const loaded = await gw.loaded();
+    expect(loaded).toContain(chunkWith('node_modules/ioredis/built/index.js'));
+    expect(loaded).toContain(chunkWith('node_modules/gpt-tokenizer/esm/encoding/o200k_base.js'));
   }, 60_000);
 
   it('runs the bundled CLI', async () => {
