@@ -34,17 +34,30 @@ function isStale() {
   return Math.max(newestMtime(path.join(root, 'src')), statSync(path.join(root, 'package-lock.json')).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs, statSync(UNDICI_SLIM).mtimeMs) > built;
 }
 
-// src/tools/args.ts loads ajv with createRequire so the tsc output keeps it lazy and synchronous;
-// esbuild cannot follow that call, so the bundle turns it into a plain require(), which esbuild
-// bundles as a CommonJS wrapper evaluated on first call (ajv's code is parsed, not run, at start).
-const AJV_CALL = "createRequire(import.meta.url)('ajv/dist/2020.js')";
-const ajvRequire = {
-  name: 'ajv-require',
+// Two modules load CommonJS code lazily with createRequire so the tsc output keeps it lazy and
+// synchronous: ajv in src/tools/args.ts, Fastify's schema compilers in src/http/schema-compilers.ts.
+// esbuild cannot follow those calls, so the bundle turns them into plain require()s, which it
+// bundles as CommonJS wrappers evaluated on first call (parsed, not run, at start).
+const REWRITES = {
+  'src/tools/args.ts': [["createRequire(import.meta.url)('ajv/dist/2020.js')", "require('ajv/dist/2020.js')"]],
+  'src/http/schema-compilers.ts': [
+    ["const fastifyRequire = createRequire(createRequire(import.meta.url).resolve('fastify'));", ''],
+    ["fastifyRequire('@fastify/ajv-compiler')", "require('@fastify/ajv-compiler')"],
+    ["fastifyRequire('@fastify/fast-json-stringify-compiler')", "require('@fastify/fast-json-stringify-compiler')"],
+  ],
+};
+const lazyRequires = {
+  name: 'lazy-requires',
   setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]tools[\\/]args\.ts$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      if (!source.includes(AJV_CALL)) throw new Error(`bundle: ${AJV_CALL} not found in src/tools/args.ts (update scripts/bundle.mjs)`);
-      return { contents: source.replace(AJV_CALL, "require('ajv/dist/2020.js')"), loader: 'ts' };
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
+      const rewrites = REWRITES[path.relative(root, args.path).split(path.sep).join('/')];
+      if (!rewrites) return undefined;
+      let source = readFileSync(args.path, 'utf8');
+      for (const [from, to] of rewrites) {
+        if (!source.includes(from)) throw new Error(`bundle: ${from} not found in ${args.path} (update REWRITES in scripts/bundle.mjs)`);
+        source = source.replaceAll(from, to);
+      }
+      return { contents: source, loader: 'ts' };
     });
   },
 };
@@ -109,7 +122,7 @@ export async function bundle() {
     // Linked: the map is read only when a debugger or --enable-source-maps asks for it.
     sourcemap: 'linked',
     banner: { js: BANNER },
-    plugins: [ajvRequire, undiciSlim],
+    plugins: [lazyRequires, undiciSlim],
     metafile: true,
     legalComments: 'linked',
     logLevel: 'warning',
