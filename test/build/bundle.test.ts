@@ -111,7 +111,7 @@ beforeAll(async () => {
   meta = JSON.parse(await readFile('dist/bundle-meta.json', 'utf8')) as Metafile;
   work = await mkdtemp(path.join(tmpdir(), 'gw-bundle-'));
   app = path.join(work, 'app');
-  for (const item of ['dist/gateway.js', 'dist/gateway-cli.js', 'dist/chunks', 'package.json', 'admin-ui']) await cp(item, path.join(app, item), { recursive: true });
+  for (const item of ['dist/gateway.js', 'dist/gateway-cli.js', 'dist/chunks', 'dist/lazy', 'package.json', 'admin-ui']) await cp(item, path.join(app, item), { recursive: true });
   // Every file node loads, written by a module-load hook (off the main thread, so appendFileSync).
   await writeFile(
     path.join(work, 'hooks.mjs'),
@@ -191,6 +191,23 @@ describe('the bundle', () => {
     expect(loaded).toContain(chunkWith('node_modules/ioredis/built/index.js'));
     expect(loaded).toContain(chunkWith('node_modules/gpt-tokenizer/esm/encoding/o200k_base.js'));
   }, 60_000);
+
+  it('has working lazy CommonJS bundles (ajv for tool arguments, Fastify schema compilers, inject)', async () => {
+    const script = `
+      const ajv = new (require('./dist/lazy/ajv-2020.cjs').default)({ strict: false });
+      const validate = ajv.compile({ type: 'object', required: ['a'], properties: { a: { type: 'integer' } } });
+      const buildValidator = require('./dist/lazy/fastify-ajv-compiler.cjs')();
+      const buildSerializer = require('./dist/lazy/fastify-fast-json-stringify-compiler.cjs')();
+      const serialize = buildSerializer({}, {})({ schema: { type: 'object', properties: { a: { type: 'integer' } } } });
+      console.log(JSON.stringify([validate({ a: 1 }), validate({ a: 'x' }), typeof buildValidator({}, { customOptions: {} }), serialize({ a: 2, b: 3 }), typeof require('./dist/lazy/light-my-request.cjs')]));
+    `;
+    const { stdout } = await run(process.execPath, ['-e', script], { cwd: app });
+    expect(JSON.parse(stdout)).toEqual([true, false, 'function', '{"a":2}', 'function']);
+    // They are outside the files loaded at start (Fastify's error serializer, a small part of
+    // fast-json-stringify, is not).
+    const atStart = [...staticClosure('dist/gateway.js')].flatMap((f) => Object.keys(meta.outputs[f]!.inputs));
+    expect(atStart.filter((i) => /node_modules\/(ajv|@fastify\/ajv-compiler|light-my-request)\/|fast-json-stringify\/index\.js/.test(i))).toEqual([]);
+  });
 
   it('runs the bundled CLI', async () => {
     const { stdout } = await run(process.execPath, ['dist/gateway-cli.js', 'token'], { cwd: app });
