@@ -1,6 +1,6 @@
 // Gemini web as a catalog entry: one provider for all accounts, kept across reloads (it re-applies
 // `gemini.*` to its accounts and sessions instead of being replaced). The provider's module graph
-// (sessions, frames, images, account rotation: a third of the gateway's own code) is imported only
+// (sessions, frames, images, account rotation: over a quarter of the gateway's own code) is imported only
 // when a config enables Gemini; in the bundle it is a chunk of its own.
 
 import { fetchSecurityOptions } from '../../net/url-guard.js';
