@@ -3,6 +3,7 @@
 // mostly module loading: one file instead of hundreds of ES modules saves the resolution and the
 // per-module link work. Code splitting puts what is imported with `import()` (Gemini web provider,
 // ioredis, gpt-tokenizer, ...) in dist/chunks/, loaded only when a config uses it.
+// Code only ever required lazily goes to CommonJS bundles in dist/lazy/ (see LAZY_CJS).
 // `node scripts/bundle.mjs [--if-stale]`: with --if-stale, nothing is done when the bundle is newer
 // than every file under src/ and package-lock.json (prestart on a fresh clone builds it once).
 
@@ -37,8 +38,8 @@ function isStale() {
 
 // Two modules load CommonJS code lazily with createRequire so the tsc output keeps it lazy and
 // synchronous: ajv in src/tools/args.ts, Fastify's schema compilers in src/http/schema-compilers.ts.
-// esbuild cannot follow those calls, so the bundle turns them into plain require()s, which it
-// bundles as CommonJS wrappers evaluated on first call (parsed, not run, at start).
+// esbuild cannot follow those calls, so the bundle turns them into plain require()s; LAZY_CJS below
+// then sends them to dist/lazy/ (loaded on first call, not even parsed at start).
 const REWRITES = {
   'src/tools/args.ts': [["createRequire(import.meta.url)('ajv/dist/2020.js')", "require('ajv/dist/2020.js')"]],
   'src/http/schema-compilers.ts': [
