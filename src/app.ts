@@ -12,6 +12,7 @@ import { errorReply } from './protocols/errors.js';
 import { trackInflight } from './http/lifecycle.js';
 import type { LogManager } from './logging/log-manager.js';
 import { answerBeforeBody } from './http/early-answer.js';
+import { lazySchemaCompilers } from './http/schema-compilers.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerAnthropicRoutes } from './protocols/anthropic/route.js';
 import { registerModelRoutes } from './protocols/models.js';
@@ -55,7 +56,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   const { store, logs } = services;
   const state = services.state ?? SharedState.memory();
   const alerts = new WebhookAlerts(() => store.current().config.alerts.webhook_url, logs.module('alerts'));
-  const providers = services.providers ?? new ConfiguredProviders(store, { log: logs.module('providers'), state, alerts, ...(services.secrets ? { secrets: services.secrets } : {}) });
+  const providers = services.providers ?? await ConfiguredProviders.create(store, { log: logs.module('providers'), state, alerts, ...(services.secrets ? { secrets: services.secrets } : {}) });
   const startup = store.current().config;
 
   const app = Fastify({
@@ -70,6 +71,8 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
     routerOptions: { maxParamLength: 4096 },
     // Fastify answers 503 to requests arriving while it drains on shutdown.
     return503OnClosing: true,
+    // ajv and fast-json-stringify only if a route has a schema (none does): start-up time.
+    schemaController: { compilersFactory: lazySchemaCompilers() as never },
   });
 
   app.decorateRequest('ctx', undefined as never);

@@ -11,7 +11,7 @@ import { formatIssues, loadConfigFile, resolveConfigPath } from './config/load.j
 import { maskedConfig } from './config/mask.js';
 import type { GatewayConfig } from './config/schema.js';
 import { GatewayError } from './core/gateway-error.js';
-import { configWarnings, upstreams } from './providers/catalog.js';
+import { configWarnings, loadUpstreams, upstreams } from './providers/catalog.js';
 import { parseCookieInput, saveCookieFile, PSID, PSIDTS } from './providers/gemini-web/cookie-file.js';
 import { mask, SecretRegistry } from './secrets.js';
 import { SharedState } from './state/shared-state.js';
@@ -130,6 +130,7 @@ async function doctor(print: Print, env: NodeJS.ProcessEnv): Promise<number> {
   const config: GatewayConfig = { ...loaded, gemini: { ...loaded.gemini, auto_refresh: false, conversations: { ...loaded.gemini.conversations, reuse: false } } };
   const deps = { secrets: new SecretRegistry(), log: SILENT, state: SharedState.memory() };
   let ok = true;
+  await loadUpstreams(config);
   for (const upstream of upstreams(config)) {
     const provider = upstream.create(deps);
     try {

@@ -48,9 +48,10 @@ describe('Dockerfile', () => {
     expect(health).toContain('CMD ["node", "-e"');
     const instructions = dockerfile.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
     expect(instructions).not.toMatch(/\bcurl\b|\bwget\b/);
-    expect(instr(runtime, 'CMD')).toEqual(['["node", "dist/main.js"]']);
-    // Production dependencies only in the final image.
-    expect(instr(build, 'RUN').some((r) => r.includes('npm prune --omit=dev'))).toBe(true);
+    expect(instr(runtime, 'CMD')).toEqual(['["node", "dist/gateway.js"]']);
+    // The bundle holds every dependency: nothing from node_modules reaches the final image.
+    expect(instr(build, 'RUN').some((r) => r.includes('node scripts/bundle.mjs'))).toBe(true);
+    expect(instr(runtime, 'COPY').some((c) => c.includes('node_modules'))).toBe(false);
   });
 
   it('depends on no native module (arm64 builds need nothing compiled)', () => {
@@ -66,7 +67,7 @@ afterAll(async () => {
 });
 
 describe('image recipe, run step by step', () => {
-  it('builds with production dependencies only, starts, and passes its own healthcheck', async () => {
+  it('builds the bundle, starts without node_modules, and passes its own healthcheck', async () => {
     work = await mkdtemp(path.join(tmpdir(), 'gw-image-'));
     const buildDir = path.join(work, 'build');
     const appDir = path.join(work, 'app');
@@ -93,15 +94,14 @@ describe('image recipe, run step by step', () => {
       const from = fromBuild ? path.join(buildDir, source) : source;
       await cp(from, destination.endsWith('/') ? path.join(appDir, destination, path.basename(source)) : path.join(appDir, destination), { recursive: true });
     }
-    expect(existsSync(path.join(appDir, 'node_modules/fastify'))).toBe(true);
-    expect(existsSync(path.join(appDir, 'node_modules/vitest'))).toBe(false);
-    expect(existsSync(path.join(appDir, 'node_modules/typescript'))).toBe(false);
+    expect(existsSync(path.join(appDir, 'dist/gateway.js'))).toBe(true);
+    expect(existsSync(path.join(appDir, 'node_modules'))).toBe(false);
     const sizeMb = Number(execSync(`du -sm ${appDir}`).toString().split('\t')[0]);
-    expect(sizeMb).toBeLessThan(120);
+    expect(sizeMb).toBeLessThan(40);
 
     const port = 18000 + Math.floor(Math.random() * 2000);
     let out = '';
-    const child = spawn(process.execPath, ['dist/main.js'], {
+    const child = spawn(process.execPath, ['dist/gateway.js'], {
       cwd: appDir,
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', BEARER_TOKEN: 'image-test-token-0123456789', SERVER_PORT: String(port), SERVER_HOST: '127.0.0.1', CONFIG_PATH: path.join(appDir, 'config/config.yaml') },
       stdio: ['ignore', 'pipe', 'pipe'],

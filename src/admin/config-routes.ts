@@ -3,7 +3,7 @@
 // non-Anthropic route.
 
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import { maskedConfig } from '../config/mask.js';
 import { normalizeLogLevel } from '../config/schema.js';
 import { formatIssues } from '../config/load.js';

@@ -3,12 +3,12 @@
 // The page itself is public and holds nothing secret; every API call it makes carries the admin
 // token the operator typed (kept in sessionStorage, sent as Bearer; no cookies, so no CSRF hole).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'admin-ui');
+const ROOT = findAdminUi(path.dirname(fileURLToPath(import.meta.url)));
 // vendor/: uPlot (MIT, https://github.com/leeoniya/uPlot), kept here as released (no CDN).
 const FILES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
@@ -18,6 +18,18 @@ const FILES: Record<string, string> = {
   'vendor/uPlot.min.css': 'text/css; charset=utf-8',
 };
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * admin-ui/ next to the nearest ancestor of this module's directory: src/admin/ (tests), dist/admin/
+ * (tsc output), dist/ or dist/chunks/ (the bundle) all find the checkout's or the image's copy.
+ */
+function findAdminUi(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'admin-ui');
+    if (existsSync(path.join(candidate, 'index.html'))) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..', '..', 'admin-ui'); // not found: the old place, reported on start
+  }
+}
 
 export function registerConsole(app: FastifyInstance): void {
   // Read once at start: a handful of small files. A build without them still runs, without a console.

@@ -1,7 +1,7 @@
 // The configuration schema (the spec's structure, snake_case as in the YAML). Every key has a
 // default so the gateway starts with no file at all; unknown keys are rejected so typos surface.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseAllowEntry } from '../net/address.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -37,6 +37,12 @@ export interface UpstreamSpec {
   retry: RetryPolicy;
   /** Identity of the settings: a running provider with another key is replaced on reload. */
   key: string;
+  /**
+   * Import the provider's implementation. A kind whose code is large (Gemini web) loads it only
+   * for configs that enable it, so a gateway without it never parses that module graph; create()
+   * may be called only after this resolved (loadUpstreams does it for a whole config).
+   */
+  load?(): Promise<void>;
   create(deps: ProviderDeps): Provider;
   /** Re-apply settings to the running provider instead of replacing it (Gemini keeps its sessions). */
   update?(provider: Provider): Promise<void>;
@@ -68,6 +74,11 @@ export function upstreams(config: GatewayConfig): UpstreamSpec[] {
     cache.set(config, specs);
   }
   return specs;
+}
+
+/** Load the implementations of every upstream a config enables (before ConfiguredProviders applies it). */
+export async function loadUpstreams(config: GatewayConfig): Promise<void> {
+  await Promise.all(upstreams(config).map((u) => u.load?.()));
 }
 
 export function configWarnings(config: GatewayConfig): string[] {

@@ -8,7 +8,7 @@ import type { ConfigStore } from '../config/store.js';
 import type { AlertSink, Provider, ProviderLog, ProviderRegistry } from '../core/provider.js';
 import { SecretRegistry } from '../secrets.js';
 import { SharedState } from '../state/shared-state.js';
-import { upstreams, type ProviderDeps } from './catalog.js';
+import { loadUpstreams, upstreams, type ProviderDeps } from './catalog.js';
 
 const SILENT: ProviderLog = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -27,10 +27,21 @@ export class ConfiguredProviders implements ProviderRegistry {
   /** Resolves when the current config's providers have applied it (Gemini: cookie files loaded). */
   ready: Promise<void> = Promise.resolve();
 
+  /** Load the provider kinds the store's config uses, then build its providers. */
+  static async create(store: ConfigStore, deps: RegistryDeps = {}): Promise<ConfiguredProviders> {
+    await loadUpstreams(store.current().config);
+    return new ConfiguredProviders(store, deps);
+  }
+
+  /** The config's provider kinds must be loaded already (`create` does it). */
   constructor(store: ConfigStore, deps: RegistryDeps = {}) {
     this.deps = { secrets: deps.secrets ?? new SecretRegistry(), log: deps.log ?? SILENT, state: deps.state ?? SharedState.memory(), ...(deps.alerts ? { alerts: deps.alerts } : {}) };
     this.apply(store.current().config);
-    store.onChange((next) => this.apply(next.config));
+    // A reload may enable a kind not loaded yet: load it before the new config is applied.
+    store.onChange(async (next) => {
+      await loadUpstreams(next.config);
+      this.apply(next.config);
+    });
   }
 
   list(): readonly Provider[] {

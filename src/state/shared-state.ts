@@ -28,7 +28,10 @@ export class SharedState {
 
   /** Connects to Redis (ioredis is loaded only then); waits up to `readyMs` for the first connection. */
   static async redis(url: string, prefix: string, log: SharedStateLog, readyMs = 5000): Promise<SharedState> {
-    const { Redis } = await import('ioredis');
+    const ioredis = await import('ioredis');
+    // Node exposes ioredis's CommonJS exports by name; in the bundle its chunk has only `default`
+    // (module.exports), which carries the same class.
+    const Redis = ioredis.Redis ?? (ioredis.default as unknown as { Redis: typeof ioredis.Redis }).Redis;
     // A failing Redis must not hold requests: commands time out fast and are not queued while offline.
     const redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1000, enableOfflineQueue: false, lazyConnect: true });
     redis.on('error', (error: Error) => log.warn({ err: error.message }, 'redis error'));
