@@ -41,6 +41,8 @@ function isStale() {
 // esbuild cannot follow those calls, so the bundle turns them into plain require()s; LAZY_CJS below
 // then sends them to dist/lazy/ (loaded on first call, not even parsed at start).
 const REWRITES = {
+  // The BPE worker loads the tokenizer by path: in the bundle that is its lazy CommonJS file.
+  'src/core/bpe-worker.ts': [["createRequire(import.meta.url).resolve('gpt-tokenizer/encoding/o200k_base')", "require.resolve('./lazy/gpt-tokenizer-o200k.cjs')"]],
   'src/tools/args.ts': [["createRequire(import.meta.url)('ajv/dist/2020.js')", "require('ajv/dist/2020.js')"]],
   'src/http/schema-compilers.ts': [
     ["const fastifyRequire = createRequire(createRequire(import.meta.url).resolve('fastify'));", ''],
@@ -102,6 +104,7 @@ const LAZY_CJS = {
   '@fastify/fast-json-stringify-compiler': 'fastify-fast-json-stringify-compiler',
   'light-my-request': 'light-my-request',
   'ajv/dist/2020.js': 'ajv-2020',
+  'gpt-tokenizer/encoding/o200k_base': 'gpt-tokenizer-o200k',
 };
 const lazyCjs = {
   name: 'lazy-cjs',

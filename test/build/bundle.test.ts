@@ -132,8 +132,8 @@ afterAll(async () => {
 describe('the bundle', () => {
   it('keeps the Gemini web provider, ioredis and the tokenizer out of what loads at start', () => {
     const atStart = staticClosure('dist/gateway.js');
-    for (const input of ['src/providers/gemini-web/provider.ts', 'node_modules/ioredis/built/index.js', 'node_modules/gpt-tokenizer/esm/encoding/o200k_base.js']) {
-      const file = Object.keys(meta.outputs).find((f) => Object.keys(meta.outputs[f]!.inputs).some((i) => i.startsWith(input.replace(/index\.js$|o200k_base\.js$/, ''))) && f.endsWith('.js'));
+    for (const input of ['src/providers/gemini-web/provider.ts', 'node_modules/ioredis/built/index.js', 'node_modules/gpt-tokenizer/']) {
+      const file = Object.keys(meta.outputs).find((f) => Object.keys(meta.outputs[f]!.inputs).some((i) => i.startsWith(input.replace(/index\.js$/, ''))) && /\.c?js$/.test(f));
       expect(file, input).toBeDefined();
       expect(atStart.has(file!), `${input} is in ${file}, loaded at start`).toBe(false);
     }
@@ -176,7 +176,7 @@ describe('the bundle', () => {
     expect(await gw.loaded()).toContain(chunkWith('src/providers/gemini-web/provider.ts'));
   }, 60_000);
 
-  it('loads the lazy CommonJS and ES chunks it needs: ioredis (state.redis_url) and the tokenizer (count_tokens)', async () => {
+  it('loads the lazy CommonJS and ES chunks it needs: ioredis (state.redis_url) and the tokenizer (count_tokens, in its worker)', async () => {
     // Nothing listens on that port: the gateway warns and serves; a broken ioredis import would
     // fail the start ("Redis is not a constructor": a chunk of a CommonJS module exports only default).
     const gw = await startBundle('redis', false, `state:\n  redis_url: "redis://127.0.0.1:${await freePort()}/0"\n`);
@@ -189,7 +189,9 @@ describe('the bundle', () => {
     expect(((await count.json()) as { input_tokens: number }).input_tokens).toBeGreaterThan(5);
     const loaded = await gw.loaded();
     expect(loaded).toContain(chunkWith('node_modules/ioredis/built/index.js'));
-    expect(loaded).toContain(chunkWith('node_modules/gpt-tokenizer/esm/encoding/o200k_base.js'));
+    // The count ran in the BPE worker, which loaded dist/lazy/gpt-tokenizer-o200k.cjs (the copy has no
+    // node_modules: a worker that could not find the tokenizer answers 500). Node 20's module hooks do
+    // not see a worker's require(), so the status is the evidence.
   }, 60_000);
 
   it('has working lazy CommonJS bundles (ajv for tool arguments, Fastify schema compilers, inject)', async () => {
