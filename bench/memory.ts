@@ -4,33 +4,27 @@
 //   npm run build && tsc -p tsconfig.bench.json && node dist-bench/bench/memory.js [path/to/main.js]
 // MEM_REQUESTS (200), MEM_SECONDS (10, the c=64 run).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { FakeGemini, PSID, PSIDTS } from '../test/fakes/gemini-web.js';
+import { loadRunGeminiYaml, SHORT_GEMINI_ANSWER } from '../test/helpers/gemini.js';
 import { capturedBody } from './fixtures.js';
+import { median, memory } from './measure.js';
 
 const TOKEN = 'memory-bench-token-0123456789';
 const REQUESTS = Number(process.env.MEM_REQUESTS ?? 200);
 const SECONDS = Number(process.env.MEM_SECONDS ?? 10);
 const main = path.resolve(process.argv[2] ?? 'dist/main.js');
 
-function status(pid: number): { rss: number; peak: number } {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(text)?.[1] ?? 0);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function rssSettled(pid: number): Promise<number> {
   const readings: number[] = [];
   for (let i = 0; i < 5; i++) {
     await sleep(500);
-    readings.push(status(pid).rss);
+    readings.push(memory(pid).rss);
   }
   return median(readings);
 }
@@ -38,13 +32,11 @@ async function rssSettled(pid: number): Promise<number> {
 async function run(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'gw-mem-'));
   const gemini = await new FakeGemini().start();
-  gemini.reply = () => ({ snapshots: [{ text: 'Hello' }, { text: 'Hello from' }], final: { text: 'Hello from the fake Gemini, with a few more words to count.' } });
+  gemini.reply = () => SHORT_GEMINI_ANSWER;
   await writeFile(path.join(dir, 'gemini.json'), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS }));
   await writeFile(
     path.join(dir, 'config.yaml'),
-    `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\n` +
-      `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n  models: [gemini-3-flash]\n  auto_refresh: false\n  conversations:\n    reuse: false\n` +
-      `  endpoints:\n    gemini: ${gemini.url}\n    accounts: ${gemini.url}\n    upload: ${gemini.url}\n    google: ${gemini.url}\n`,
+    `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\n` + loadRunGeminiYaml(path.join(dir, 'gemini.json'), gemini.url),
   );
   const port = 21_000 + Math.floor(Math.random() * 3000);
   const env = { PATH: process.env.PATH ?? '', CONFIG_PATH: path.join(dir, 'config.yaml'), SERVER_HOST: '127.0.0.1', SERVER_PORT: String(port), CONFIG_WATCH: 'false', ...(process.env.GW_NODE_OPTIONS ? { NODE_OPTIONS: process.env.GW_NODE_OPTIONS } : {}) };
@@ -77,7 +69,7 @@ async function run(): Promise<void> {
       const probe = await fetch(`${url}/v1/messages`, { method: 'POST', headers, body });
       console.log(`a failed request? status ${probe.status}: ${(await probe.text()).slice(0, 300)}`);
     }
-    const { rss: afterBurst, peak } = status(pid);
+    const { rss: afterBurst, peak } = memory(pid);
     console.log(
       `${path.relative(process.cwd(), main)}: idle RSS ${idle.toFixed(1)} MiB; after ${first.requests.total} Gemini requests (c=8, ${small ? 'one-line prompt' : 'Claude Code first turn'}, ${(body.length / 1024).toFixed(1)} KB) ${after.toFixed(1)} MiB; ` +
         `after ${burst.requests.total} more at c=64 for ${SECONDS} s ${afterBurst.toFixed(1)} MiB, peak (VmHWM) ${peak.toFixed(1)} MiB; errors ${errors}`,

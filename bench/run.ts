@@ -4,14 +4,14 @@
 // Writes the tables to docs/PERFORMANCE.md between the bench markers.
 // Knobs: BENCH_SECONDS (per cell), BENCH_ROUNDS, BENCH_ONLY (substrings of scenario names, comma
 // separated; "paced" for the paced-chunk runs, which a filter otherwise skips), BENCH_BEFORE (git ref).
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { request } from 'undici';
 import { PSID, PSIDTS } from '../test/fakes/gemini-web.js';
+import { loadRunGeminiYaml } from '../test/helpers/gemini.js';
 import { buildBefore, gatewayEntry, type BeforeTree } from './before-tree.js';
 import { latency, median, memory, pacedChunkCpu, throughput, TOKEN, type Latency, type Throughput } from './measure.js';
+import { HAS_TASKSET, killAll, pinSelfToCore1, spawnPinned, startGateway } from './processes.js';
 import { render, writeSection, type Cell, type Results, type Target } from './report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -25,43 +25,13 @@ const PACED_GAP_MS = 10;
 const PACED_STREAMS = 32;
 const STARTS = 5;
 
-const HAS_TASKSET = (() => {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-const children: ChildProcess[] = [];
 let beforeTree: BeforeTree | undefined;
 
 /** Kills what this run started and removes the before worktree; safe to call twice. */
 function cleanup(): void {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+  killAll();
   beforeTree?.remove();
   beforeTree = undefined;
-}
-
-/** Spawns a node script pinned to `core`; resolves on its "ready" line when `waitForReady`. */
-function spawnPinned(core: number, script: string, args: string[], env: Record<string, string> = {}, waitForReady = true): Promise<{ child: ChildProcess; line: string }> {
-  const argv = [script, ...args];
-  const child = HAS_TASKSET ? spawn('taskset', ['-c', String(core), process.execPath, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  if (!waitForReady) {
-    child.stdout!.resume();
-    return Promise.resolve({ child, line: '' });
-  }
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('ready'));
-      if (line) resolve({ child, line });
-    });
-    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
-  });
 }
 
 const TOOLS = [{ type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer' } }, required: ['city'] } } }];
@@ -113,39 +83,6 @@ interface Endpoint {
   pid: number;
 }
 
-/** POSTs a chat request until it succeeds (the gateway is starting); fails if the gateway dies or takes 30 s. */
-async function untilAnswered(url: string, child: ChildProcess): Promise<void> {
-  const body = JSON.stringify(chat('bench', false));
-  const deadline = performance.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gateway at ${url} exited (${child.exitCode ?? child.signalCode}) before answering`);
-    if (performance.now() > deadline) throw new Error(`gateway at ${url} did not answer within 30 s`);
-    const res = await request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body }).catch(() => undefined);
-    const ok = res?.statusCode === 200;
-    await res?.body.dump();
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-/**
- * Cold starts of a gateway entry, spawn to the first 200 on /v1/chat/completions; the last one is
- * kept running and returned with the times.
- */
-async function startGateway(entry: string, env: Record<string, string>, port: number, starts: number): Promise<{ endpoint: ChildProcess; url: string; times: number[] }> {
-  const times: number[] = [];
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const started = performance.now();
-    const g = await spawnPinned(0, entry, [], { ...env, SERVER_PORT: String(port) }, false);
-    await untilAnswered(url, g.child);
-    times.push(performance.now() - started);
-    if (i === starts - 1) return { endpoint: g.child, url, times };
-    g.child.kill('SIGKILL');
-    await new Promise((r) => g.child.once('exit', r));
-  }
-}
-
 function writeConfig(dir: string, upstreamPort: number, geminiUrl: string): string {
   writeFileSync(path.join(dir, 'gemini.json'), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS }));
   const file = path.join(dir, 'config.yaml');
@@ -153,8 +90,7 @@ function writeConfig(dir: string, upstreamPort: number, geminiUrl: string): stri
     file,
     `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\n` +
       `g4f:\n  base_url: http://127.0.0.1:${upstreamPort}/v1\n  models: ["bench*", "gpt-*"]\n` +
-      `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n  models: [${GEMINI}]\n  auto_refresh: false\n  conversations:\n    reuse: false\n` +
-      `  endpoints:\n    gemini: ${geminiUrl}\n    accounts: ${geminiUrl}\n    upload: ${geminiUrl}\n    google: ${geminiUrl}\n`,
+      loadRunGeminiYaml(path.join(dir, 'gemini.json'), geminiUrl, [GEMINI]),
   );
   return file;
 }
@@ -241,7 +177,7 @@ async function warmUp(list: Scenario[], endpoints: Endpoint[]): Promise<void> {
 
 async function main(): Promise<void> {
   // The load generator runs in this process: core 1, away from the targets on core 0.
-  if (HAS_TASKSET) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  pinSelfToCore1();
   if (BEFORE) {
     process.stdout.write(`building ${BEFORE} in a temporary worktree...\n`);
     beforeTree = buildBefore(BEFORE, CHECKOUT);

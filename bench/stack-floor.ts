@@ -2,37 +2,20 @@
 // Three targets on core 0, measured interleaved in one run (medians of BENCH_ROUNDS rounds): the
 // node:http proxy, the same pass-through on Fastify + undici (stack-proxy.ts), and the gateway. The
 // load generator and the mock upstream run on core 1.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gatewayEntry } from './before-tree.js';
 import { TOKEN, median, throughput, type Throughput } from './measure.js';
+import { killAll, pinSelfToCore1, spawnPinned, startGateway } from './processes.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 const CHECKOUT = path.resolve(HERE, '../..');
-const children: ChildProcess[] = [];
-
-function spawnPinned(core: number, script: string, args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn('taskset', ['-c', String(core), process.execPath, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
-    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if ((await fetch(`${url}/health`).then((r) => r.status, () => 0)) === 200) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('gateway did not start');
-}
 
 async function main(): Promise<void> {
-  execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  pinSelfToCore1();
   const base = 19_700 + Math.floor(Math.random() * 200);
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-floor-'));
   try {
@@ -41,14 +24,11 @@ async function main(): Promise<void> {
     const stack = await spawnPinned(0, path.join(HERE, 'stack-proxy.js'), [String(base + 2), String(base)]);
     const config = path.join(dir, 'config.yaml');
     writeFileSync(config, `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\ngemini:\n  enabled: false\ng4f:\n  base_url: http://127.0.0.1:${base}/v1\n  models: ["bench*"]\n`);
-    const entry = ['dist/gateway.js', 'dist/main.js'].map((f) => path.join(CHECKOUT, f)).find((f) => existsSync(f))!;
-    const gateway = spawn('taskset', ['-c', '0', process.execPath, entry], { env: { ...process.env, CONFIG_PATH: config, SERVER_HOST: '127.0.0.1', SERVER_PORT: String(base + 3), CONFIG_WATCH: 'false' }, stdio: 'ignore' });
-    children.push(gateway);
-    await waitHealthy(`http://127.0.0.1:${base + 3}`);
+    const gateway = await startGateway(gatewayEntry(CHECKOUT), { CONFIG_PATH: config, SERVER_HOST: '127.0.0.1', CONFIG_WATCH: 'false' }, base + 3, 1);
     const targets = [
-      { name: 'node:http proxy', port: base + 1, pid: proxy.pid! },
-      { name: 'Fastify + undici pass-through', port: base + 2, pid: stack.pid! },
-      { name: 'gateway', port: base + 3, pid: gateway.pid! },
+      { name: 'node:http proxy', port: base + 1, pid: proxy.child.pid! },
+      { name: 'Fastify + undici pass-through', port: base + 2, pid: stack.child.pid! },
+      { name: 'gateway', port: base + 3, pid: gateway.endpoint.pid! },
     ];
     const rows: string[] = [];
     for (const stream of [false, true]) {
@@ -72,13 +52,13 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\n\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, ${ROUNDS} rounds of ${SECONDS} s, c=64, medians\n\n| scenario | target | req/s | share of node:http proxy | CPU µs/req |\n|---|---|---|---|---|\n${rows.join('\n')}\n`);
   } finally {
-    for (const child of children) child.kill('SIGKILL');
+    killAll();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 main().then(() => process.exit(0), (error: unknown) => {
-  for (const child of children) child.kill('SIGKILL');
+  killAll();
   process.stderr.write(`bench:floor failed: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });

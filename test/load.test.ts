@@ -20,6 +20,7 @@ import { capturedBody } from '../bench/fixtures.js';
 import { FakeGemini, PSID, PSIDTS } from './fakes/gemini-web.js';
 import { FakeUpstream, rawChunk, usageChunk } from './fakes/openai-upstream.js';
 import { spawnGatewayProcess, waitFor } from './helpers/gateway.js';
+import { loadRunGeminiYaml, SHORT_GEMINI_ANSWER } from './helpers/gemini.js';
 import { theilSen } from './helpers/trend.js';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
@@ -204,14 +205,13 @@ describe('Raspberry Pi limits', () => {
     piUpstream = await new FakeUpstream().start();
     piUpstream.handler = () => ({ sse: [...Array.from({ length: 20 }, (_, i) => [rawChunk({ content: `t${i} ` }), { delayMs: 50 }]).flat(), rawChunk({}, 'stop'), usageChunk()] });
     piGemini = await new FakeGemini().start();
-    piGemini.reply = () => ({ snapshots: [{ text: 'Hello' }, { text: 'Hello from' }], final: { text: 'Hello from the fake Gemini, with a few more words to count.' } });
+    piGemini.reply = () => SHORT_GEMINI_ANSWER;
     await writeFile(path.join(piDir, 'gemini.json'), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS }));
     await writeFile(
       path.join(piDir, 'config.yaml'),
       `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\n` +
         `g4f:\n  base_url: ${piUpstream.url}/v1\n  models: ["paced-*"]\n` +
-        `gemini:\n  cookie_path: ${path.join(piDir, 'gemini.json')}\n  models: [gemini-3-flash]\n  auto_refresh: false\n  conversations:\n    reuse: false\n` +
-        `  endpoints:\n    gemini: ${piGemini.url}\n    accounts: ${piGemini.url}\n    upload: ${piGemini.url}\n    google: ${piGemini.url}\n`,
+        loadRunGeminiYaml(path.join(piDir, 'gemini.json'), piGemini.url),
     );
     pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
     ({ child: piChild, url: piUrl } = await spawnGatewayProcess(path.join(piDir, 'config.yaml'), 25_000 + Math.floor(Math.random() * 5000), nodeOptions, {}, pinned ? ['taskset', '-c', '0'] : []));

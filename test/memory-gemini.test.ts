@@ -18,6 +18,7 @@ import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from './fakes/gemini-web.js';
 import { spawnGatewayProcess, waitFor } from './helpers/gateway.js';
+import { loadRunGeminiYaml, SHORT_GEMINI_ANSWER } from './helpers/gemini.js';
 import { theilSen } from './helpers/trend.js';
 
 const GC_PROBE = pathToFileURL(fileURLToPath(new URL('./helpers/gc-probe.mjs', import.meta.url))).href;
@@ -38,13 +39,11 @@ let url: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'gw-memg-'));
   gemini = await new FakeGemini().start();
-  gemini.reply = () => ({ snapshots: [{ text: 'Hello' }, { text: 'Hello from' }], final: { text: 'Hello from the fake Gemini, with a few more words to count.' } });
+  gemini.reply = () => SHORT_GEMINI_ANSWER;
   await writeFile(path.join(dir, 'gemini.json'), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS }));
   await writeFile(
     path.join(dir, 'config.yaml'),
-    `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\n` +
-      `gemini:\n  cookie_path: ${path.join(dir, 'gemini.json')}\n  models: [gemini-3-flash]\n  auto_refresh: false\n  conversations:\n    reuse: false\n` +
-      `  endpoints:\n    gemini: ${gemini.url}\n    accounts: ${gemini.url}\n    upload: ${gemini.url}\n    google: ${gemini.url}\n`,
+    `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\n` + loadRunGeminiYaml(path.join(dir, 'gemini.json'), gemini.url),
   );
   ({ child, url } = await spawnGatewayProcess(path.join(dir, 'config.yaml'), 30_000 + Math.floor(Math.random() * 5000), `--expose-gc --import ${GC_PROBE}`, {
     GW_GC_PROBE_FILE: path.join(dir, 'gc.log'),
