@@ -4,13 +4,14 @@
 // loaded only by configs that enable Gemini (a module-load hook records every file node loads).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeUpstream, textChunks } from '../fakes/openai-upstream.js';
 
 const run = promisify(execFile);
 
@@ -20,7 +21,7 @@ interface Metafile {
 
 let work: string;
 let app: string;
-let upstream: Server;
+let upstream: FakeUpstream;
 let upstreamUrl: string;
 let meta: Metafile;
 const children: ChildProcess[] = [];
@@ -45,24 +46,6 @@ function staticClosure(entry: string): Set<string> {
     for (const i of meta.outputs[file]!.imports) if (!i.external && i.kind === 'import-statement') stack.push(i.path);
   }
   return seen;
-}
-
-function fakeUpstream(): Server {
-  return createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const chunk = (delta: object, finish: string | null = null) =>
-        `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 0, model: 'mock-model', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-      if ((JSON.parse(body || '{}') as { stream?: boolean }).stream) {
-        res.writeHead(200, { 'content-type': 'text/event-stream' }).end(chunk({ role: 'assistant', content: 'pong' }) + chunk({}, 'stop') + 'data: [DONE]\n\n');
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ id: 'c1', object: 'chat.completion', created: 0, model: 'mock-model', choices: [{ index: 0, message: { role: 'assistant', content: 'pong' }, finish_reason: 'stop' }] }),
-      );
-    });
-  });
 }
 
 async function freePort(): Promise<number> {
@@ -118,14 +101,14 @@ beforeAll(async () => {
     `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  if (url.startsWith('file:')) appendFileSync(process.env.LOADED_LOG, url + '\\n');\n  return next(url, context);\n}\n`,
   );
   await writeFile(path.join(work, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(work, 'hooks.mjs')).href)});\n`);
-  upstream = fakeUpstream();
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
+  upstream = await new FakeUpstream().start();
+  upstream.handler = () => ({ sse: textChunks('pong', 1) });
+  upstreamUrl = `${upstream.url}/v1`;
 }, 150_000);
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
-  await new Promise((resolve) => upstream?.close(resolve));
+  await upstream?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
