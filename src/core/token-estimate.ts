@@ -20,13 +20,14 @@ export const FEATURES = [
   'otherChars', // any other non-ASCII code unit (accented letters, Cyrillic, emoji halves)
   'randomChars', // characters of letter-digit runs of 16+ (hashes, base64, ids): few merges apply
   'cjkRuns', // runs of CJK characters (a run's edges rarely merge with what surrounds it)
+  'prefixPunct', // single punctuation marks that prefix a word ("foo.bar", "(x": o200k's word pre-token takes one)
 ] as const;
 
 /**
  * Fitted by `npm run fit:tokens` (scripts/fit-token-estimate.ts): least squares on the relative
  * error over the sample chunks. Regenerate after changing the features.
  */
-export const COEFFICIENTS: readonly number[] = [0.962, 0.1, 1.037, 0.038, 0.795, 0.486, 0.753, 0.635, 0.955, 0.117, 1.335];
+export const COEFFICIENTS: readonly number[] = [1.025, 0.039, 1.04, -0.045, 1.141, 0.158, 0.615, 0.663, 1.489, 0.129, 1.299, -0.774];
 
 const N = FEATURES.length;
 const scratch = new Float64Array(N);
@@ -63,6 +64,7 @@ export function tokenFeatures(text: string, out: Float64Array): Float64Array {
   let word = 0; // length of the current letter run segment
   let digits = 0;
   let punct = 0;
+  let punctAfterBlank = false; // the current punctuation run follows a space (then no word takes it)
   let blanks = 0;
   let newline = false;
   let alnum = 0; // length of the current run of letters and digits
@@ -94,10 +96,16 @@ export function tokenFeatures(text: string, out: Float64Array): Float64Array {
       digits = 0;
     }
     if (cls === 4) {
-      if (punct === 0) out[4]!++;
+      if (punct === 0) {
+        out[4]!++;
+        punctAfterBlank = prev === 5;
+      }
       punct++;
       out[3]!++;
-    } else punct = 0;
+    } else {
+      if (punct === 1 && !punctAfterBlank && (cls === 1 || cls === 2)) out[11]!++;
+      punct = 0;
+    }
     if (cls === 5) blanks++;
     else {
       // Blanks before a line break join the newline run; elsewhere 2+ are a pre-token of their own.
