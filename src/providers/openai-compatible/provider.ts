@@ -15,6 +15,7 @@ import { transportError } from '../../net/transport-errors.js';
 import { retryAfterSeconds, upstreamErrorFromBody } from './errors.js';
 import { batchesOf, eventsOf } from '../../core/event-batches.js';
 import { ChunkMapper, completionEvents, SseSplitter } from './stream.js';
+import { UpstreamCall, type UpstreamHead } from '../../net/upstream-call.js';
 
 export interface OpenAICompatibleSettings {
   id: string;
@@ -44,12 +45,19 @@ export class OpenAICompatibleProvider implements Provider {
   };
   private readonly dispatcher: Dispatcher;
   private readonly base: string;
+  private readonly origin: string;
+  private readonly chatPath: string;
+  private readonly chatHeaders: Record<string, string>;
   private discovered: { at: number; models: string[] } | undefined;
   private lastFailure: { at: number; message: string } | undefined;
 
   constructor(readonly settings: OpenAICompatibleSettings) {
     this.id = settings.id;
     this.base = settings.baseUrl.replace(/\/+$/, '');
+    const url = new URL(`${this.base}/chat/completions`);
+    this.origin = url.origin;
+    this.chatPath = `${url.pathname}${url.search}`;
+    this.chatHeaders = { 'content-type': 'application/json', accept: 'text/event-stream', ...settings.headers };
     this.dispatcher = createDispatcher({ proxy: settings.proxy, connectTimeoutMs: settings.timeouts.connectMs });
   }
 
@@ -69,45 +77,54 @@ export class OpenAICompatibleProvider implements Provider {
 
   private async *send(body: Record<string, unknown>, context: ProviderCallContext): AsyncIterable<ChatEvent[]> {
     const { timeouts } = this.settings;
-    // Our own controller: the client's abort, the total budget and the first-event timer all end the request.
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(context.signal.reason);
-    context.signal.addEventListener('abort', onAbort, { once: true });
+    // One abort path: the client's signal, the total budget and the first-event timer all end the
+    // call directly (no AbortController of our own).
     let timeoutReason: GatewayError | undefined;
+    let call: UpstreamCall | undefined;
+    const onAbort = () => call!.abort(context.signal.reason as Error);
     // Errors are built only when a timer fires: a GatewayError captures a stack, which is not free.
     const expire = (message: string) => () => {
       timeoutReason = new GatewayError('timeout', message, { code: 'upstream_timeout' });
-      controller.abort(timeoutReason);
+      call!.abort(timeoutReason);
     };
     const total = setTimeout(expire(`Upstream ${this.id}: no complete answer within ${timeouts.totalMs / 1000} s`), timeouts.totalMs);
     let firstEvent: NodeJS.Timeout | undefined = setTimeout(expire(`Upstream ${this.id}: no answer within ${timeouts.firstByteMs / 1000} s`), timeouts.firstByteMs);
     let finished = false;
     const started = performance.now();
     try {
-      let response: Dispatcher.ResponseData;
+      call = new UpstreamCall(this.dispatcher, {
+        origin: this.origin,
+        path: this.chatPath,
+        method: 'POST',
+        headers: this.chatHeaders,
+        body: JSON.stringify(body),
+        headersTimeout: timeouts.firstByteMs,
+        bodyTimeout: timeouts.idleMs,
+      });
+      if (context.signal.aborted) onAbort();
+      else context.signal.addEventListener('abort', onAbort, { once: true });
+      let head: UpstreamHead;
       try {
-        response = await undiciRequest(`${this.base}/chat/completions`, {
-          method: 'POST',
-          dispatcher: this.dispatcher,
-          headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...this.settings.headers },
-          body: JSON.stringify(body),
-          signal: controller.signal,
-          headersTimeout: timeouts.firstByteMs,
-          bodyTimeout: timeouts.idleMs,
-        });
+        head = await call.response();
       } catch (error) {
         throw this.failure(timeoutReason ?? transportError(error, `Upstream ${this.id}`), context);
       }
-      context.log.debug({ upstream: this.id, status: response.statusCode, headers_ms: Math.round(performance.now() - started) }, 'upstream responded');
+      context.log.debug({ upstream: this.id, status: head.status, headers_ms: Math.round(performance.now() - started) }, 'upstream responded');
 
-      if (response.statusCode >= 400) {
-        const text = await readLimited(response.body, ERROR_BODY_LIMIT).catch(() => '');
-        throw this.failure(upstreamErrorFromBody(parseJson(text) ?? { error: text.slice(0, 500) }, response.statusCode, retryAfterSeconds(response.headers['retry-after'])), context);
+      if (head.status >= 400) {
+        const text = await readCallLimited(call, ERROR_BODY_LIMIT).catch(() => '');
+        throw this.failure(upstreamErrorFromBody(parseJson(text) ?? { error: text.slice(0, 500) }, head.status, retryAfterSeconds(head.headers['retry-after'])), context);
       }
 
-      const type = String(response.headers['content-type'] ?? '');
+      const type = String(head.headers['content-type'] ?? '');
       if (type.includes('application/json')) {
-        const parsed = parseJson(await readLimited(response.body, 16 * 1024 * 1024));
+        let text: string;
+        try {
+          text = await readCallLimited(call, 16 * 1024 * 1024);
+        } catch (error) {
+          throw this.failure(timeoutReason ?? transportError(error, `Upstream ${this.id}`), context);
+        }
+        const parsed = parseJson(text);
         if (!parsed) throw this.failure(new GatewayError('upstream_unavailable', `Upstream ${this.id} sent an unreadable JSON answer`, { code: 'upstream_malformed' }), context);
         clearTimeout(firstEvent);
         firstEvent = undefined;
@@ -121,11 +138,10 @@ export class OpenAICompatibleProvider implements Provider {
       const splitter = new SseSplitter();
       const payloads: string[] = [];
       try {
-        // Read to the end even after [DONE]: leaving a for-await early destroys the body with an
-        // AbortError (a stack trace per request) and drops the socket.
-        for await (const chunk of response.body) {
+        // Everything undici queued since the last step at once: one step per read, not per chunk.
+        for (let chunks = await call.read(); chunks; chunks = await call.read()) {
           if (splitter.done) continue;
-          splitter.push(chunk, payloads);
+          for (const chunk of chunks) splitter.push(chunk, payloads);
           if (payloads.length === 0) continue;
           const events: ChatEvent[] = [];
           const malformed = mapAll(mapper, payloads, events);
@@ -162,7 +178,7 @@ export class OpenAICompatibleProvider implements Provider {
       clearTimeout(firstEvent);
       context.signal.removeEventListener('abort', onAbort);
       // Ends the upstream request if the consumer stopped early (client gone, error downstream).
-      if (!finished && !controller.signal.aborted) controller.abort();
+      if (!finished && call && !call.finished) call.abort(new GatewayError('invalid_request', 'upstream call abandoned'));
     }
   }
 
@@ -263,6 +279,23 @@ async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The body of an UpstreamCall as text, up to `limit` bytes (the call is ended past it). */
+async function readCallLimited(call: UpstreamCall, limit: number): Promise<string> {
+  const out: Buffer[] = [];
+  let size = 0;
+  for (let chunks = await call.read(); chunks; chunks = await call.read()) {
+    for (const chunk of chunks) {
+      size += chunk.length;
+      if (size > limit) {
+        call.abort(new GatewayError('upstream_unavailable', 'upstream body over the limit'));
+        return Buffer.concat(out).toString('utf8');
+      }
+      out.push(chunk);
+    }
+  }
+  return Buffer.concat(out).toString('utf8');
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {
