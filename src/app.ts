@@ -87,28 +87,41 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
   app.addHook('onClose', async () => providers.close?.());
   trackInflight(app);
 
-  app.addHook('onRequest', async (request) => {
-    const declared = request.routeOptions.config;
-    request.ctx = {
-      snapshot: store.current(),
-      protocol: protocolFor(request, declared?.protocol),
-      access: accessFor(request.url, declared?.access),
-    };
-    request.ctx.tokenName = authenticate(request.ctx.access, request.headers, request.ctx.snapshot.config.auth).tokenName;
-    if (request.ctx.access === 'client') limiter.take(request.ctx.tokenName, request.ctx.snapshot.config.auth.rate_limit);
+  // The per-request hooks take callbacks: an async hook costs a promise and a microtask each.
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      const declared = request.routeOptions.config;
+      request.ctx = {
+        snapshot: store.current(),
+        protocol: protocolFor(request, declared?.protocol),
+        access: accessFor(request.url, declared?.access),
+      };
+      request.ctx.tokenName = authenticate(request.ctx.access, request.headers, request.ctx.snapshot.config.auth).tokenName;
+      if (request.ctx.access === 'client') limiter.take(request.ctx.tokenName, request.ctx.snapshot.config.auth.rate_limit);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (!request.raw.complete) answerBeforeBody(request, reply); // the client may still be sending
     if (isStream(payload) && request.ctx) markFirstByte(request, reply);
-    return payload;
+    done(null, payload);
   });
 
   const ring = new RequestRing(200);
   const observeUsage = registerUsageRoutes(app, state, providers);
-  app.addHook('onResponse', async (request, reply) => {
-    logRequest(request, reply, ring);
-    observeUsage(request, reply);
+  app.addHook('onResponse', (request, reply, done) => {
+    try {
+      logRequest(request, reply, ring);
+      observeUsage(request, reply);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -174,7 +187,8 @@ function markFirstByte(request: FastifyRequest, reply: FastifyReply): void {
 function logRequest(request: FastifyRequest, reply: FastifyReply, ring: RequestRing): void {
   const ctx = request.ctx;
   const durationMs = Math.round(reply.elapsedTime * 10) / 10;
-  const path = request.url.split('?')[0]!;
+  const query = request.url.indexOf('?');
+  const path = query === -1 ? request.url : request.url.slice(0, query);
   const ttfbMs = ctx?.firstByteAt !== undefined ? Math.round((ctx.firstByteAt - (performance.now() - reply.elapsedTime)) * 10) / 10 : undefined;
   // Probes from Docker / orchestrators every few seconds would drown the INFO log.
   const level = ctx?.access === 'public' ? 'debug' : 'info';
@@ -202,7 +216,7 @@ function logRequest(request: FastifyRequest, reply: FastifyReply, ring: RequestR
   if (ttfbMs !== undefined) metrics.ttfb.observe({ route }, ttfbMs / 1000);
   if (ctx && ctx.access !== 'public' && !path.startsWith('/admin')) {
     ring.push({
-      time: new Date(Date.now() - reply.elapsedTime).toISOString(),
+      time: Date.now() - reply.elapsedTime,
       protocol: ctx.protocol === 'anthropic' ? 'anthropic' : path.includes('/responses') ? 'openai-responses' : path.includes('/chat/') ? 'openai-chat' : 'openai',
       method: request.method,
       path,

@@ -36,16 +36,19 @@ export interface RequestRecord {
   client: string | null;
 }
 
+/** A record as pushed: `time` as epoch milliseconds, turned into an ISO string only when listed. */
+export type RequestRecordAt = Omit<RequestRecord, 'time'> & { time: number };
+
 /** The last N requests, oldest overwritten first. No bodies, no secrets. */
 export class RequestRing {
-  private readonly items: Array<RequestRecord | undefined>;
+  private readonly items: Array<RequestRecordAt | undefined>;
   private next = 0;
 
   constructor(readonly capacity = 200) {
-    this.items = new Array<RequestRecord | undefined>(capacity);
+    this.items = new Array<RequestRecordAt | undefined>(capacity);
   }
 
-  push(record: RequestRecord): void {
+  push(record: RequestRecordAt): void {
     this.items[this.next] = record;
     this.next = (this.next + 1) % this.capacity;
   }
@@ -55,7 +58,7 @@ export class RequestRing {
     const out: RequestRecord[] = [];
     for (let i = 1; i <= this.capacity && out.length < limit; i++) {
       const item = this.items[(this.next - i + this.capacity) % this.capacity];
-      if (item) out.push(item);
+      if (item) out.push({ ...item, time: new Date(item.time).toISOString() });
     }
     return out;
   }
