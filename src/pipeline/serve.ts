@@ -42,7 +42,8 @@ export async function serveChat(
   request.ctx.model = chat.model;
   request.ctx.provider = routes[0]!.provider.id;
   request.ctx.stream = chat.stream;
-  request.log.debug({ model: chat.model, routes: routes.map((r) => `${r.provider.id}:${r.upstreamModel} (${r.via})`) }, 'routes planned');
+  // The list is built only when it will be logged: this runs once per request.
+  if (request.log.level === 'debug' || request.log.level === 'trace') request.log.debug({ model: chat.model, routes: routes.map((r) => `${r.provider.id}:${r.upstreamModel} (${r.via})`) }, 'routes planned');
 
   const meta: ResponseMeta = { id: adapter.newId(), model: chat.model, created: Math.floor(Date.now() / 1000) };
   // message_start needs a number before the upstream reports usage: a cheap estimate here (the BPE
