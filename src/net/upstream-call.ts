@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 
 type IncomingHttpHeaders = Record<string, string | string[] | undefined>;
 
-const HIGH_WATER = 64 * 1024;
+export const HIGH_WATER = 64 * 1024;
 
 export interface UpstreamHead {
   status: number;
@@ -60,6 +60,11 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     if (this.ended || this.failure) return;
     if (this.controller) this.controller.abort(reason);
     else this.abortReason = reason;
+  }
+
+  /** Bytes received and not read yet (bounded by the pause past HIGH_WATER). */
+  get bufferedBytes(): number {
+    return this.queuedBytes;
   }
 
   get finished(): boolean {
