@@ -5,6 +5,8 @@ import { ServerResponse } from 'node:http';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatEvent } from '../../src/core/types.js';
+import { decodeResponsesRequest } from '../../src/protocols/openai-responses/decode.js';
+import { responsesAdapter } from '../../src/protocols/openai-responses/encode.js';
 import { ChunkMapper, parseChunk, plainTextDelta } from '../../src/providers/openai-compatible/stream.js';
 import { FakeUpstream } from '../fakes/openai-upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -57,6 +59,31 @@ describe('plain text chunks', () => {
         for (const e of viaScan) if (e.type === 'text-delta' && e.json !== undefined) expect(e.json).toBe(JSON.stringify(e.text));
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('are written by the Responses encoder as the generic event writer would, literal or not', () => {
+    const { chat, extras } = decodeResponsesRequest({ model: 'm', input: 'hi', stream: true });
+    const adapter = responsesAdapter(extras);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.string({ unit: 'binary', minLength: 1 }), fc.boolean()), { minLength: 1, maxLength: 4 }), (deltas) => {
+        const encoder = adapter.createEncoder({ id: 'resp_x', model: 'm', created: 1 }, chat);
+        encoder.start();
+        let itemId: string | undefined;
+        let sequence = -1;
+        for (const [text, literal] of deltas) {
+          const out = encoder.event({ type: 'text-delta', text, ...(literal ? { json: JSON.stringify(text) } : {}) });
+          const events = out.split('\n\n').filter(Boolean);
+          const last = events[events.length - 1]!;
+          const data = JSON.parse(last.slice(last.indexOf('data: ') + 6)) as { sequence_number: number; item_id: string };
+          itemId ??= data.item_id;
+          expect(data.sequence_number).toBeGreaterThan(sequence);
+          sequence = data.sequence_number;
+          const expected = { type: 'response.output_text.delta', sequence_number: sequence, item_id: itemId, output_index: 0, content_index: 0, delta: text, logprobs: [] };
+          expect(last + '\n\n').toBe(`event: response.output_text.delta\ndata: ${JSON.stringify(expected)}\n\n`);
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 
