@@ -26,9 +26,9 @@ export function pinSelfToCore1(): void {
   if (HAS_TASKSET) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
 }
 
-/** Spawns a node script pinned to `core`; resolves on its "ready" line when `waitForReady`. */
-export function spawnPinned(core: number, script: string, args: string[], env: Record<string, string> = {}, waitForReady = true): Promise<{ child: ChildProcess; line: string }> {
-  const argv = [script, ...args];
+/** Spawns a node script pinned to `core` (with `nodeArgs` before it); resolves on its "ready" line when `waitForReady`. */
+export function spawnPinned(core: number, script: string, args: string[], env: Record<string, string> = {}, waitForReady = true, nodeArgs: string[] = []): Promise<{ child: ChildProcess; line: string }> {
+  const argv = [...nodeArgs, script, ...args];
   const options = { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] as ['ignore', 'pipe', 'inherit'] };
   const child = HAS_TASKSET ? spawn('taskset', ['-c', String(core), process.execPath, ...argv], options) : spawn(process.execPath, argv, options);
   children.push(child);
@@ -66,12 +66,12 @@ async function untilAnswered(url: string, child: ChildProcess, model: string): P
  * Cold starts of a gateway entry on core 0, spawn to the first 200 on /v1/chat/completions (model
  * `bench`: the mock upstream); the last one is kept running and returned with the times.
  */
-export async function startGateway(entry: string, env: Record<string, string>, port: number, starts: number): Promise<{ endpoint: ChildProcess; url: string; times: number[] }> {
+export async function startGateway(entry: string, env: Record<string, string>, port: number, starts: number, nodeArgs: string[] = []): Promise<{ endpoint: ChildProcess; url: string; times: number[] }> {
   const times: number[] = [];
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     const started = performance.now();
-    const g = await spawnPinned(0, entry, [], { ...env, SERVER_PORT: String(port) }, false);
+    const g = await spawnPinned(0, entry, [], { ...env, SERVER_PORT: String(port) }, false, nodeArgs);
     await untilAnswered(url, g.child, 'bench');
     times.push(performance.now() - started);
     if (i === starts - 1) return { endpoint: g.child, url, times };
