@@ -31,7 +31,7 @@ import { registerRoutingTable } from './admin/routing-table.js';
 import { registerConsole } from './admin/console.js';
 import { registerUsageRoutes } from './admin/usage-routes.js';
 import { registerLogStream } from './admin/log-stream.js';
-import { accessFor, protocolFor } from './http/request-context.js';
+import { accessFor, logsAt, protocolFor } from './http/request-context.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { Router } from './pipeline/router.js';
 import { serveChat } from './pipeline/serve.js';
@@ -192,7 +192,7 @@ function logRequest(request: FastifyRequest, reply: FastifyReply, ring: RequestR
   const ttfbMs = ctx?.firstByteAt !== undefined ? Math.round((ctx.firstByteAt - (performance.now() - reply.elapsedTime)) * 10) / 10 : undefined;
   // Probes from Docker / orchestrators every few seconds would drown the INFO log.
   const level = ctx?.access === 'public' ? 'debug' : 'info';
-  if ((request.log as FastifyBaseLogger & { isLevelEnabled(level: string): boolean }).isLevelEnabled(level)) {
+  if (logsAt(request, level)) {
     const fields: Record<string, unknown> = {
       method: request.method,
       path,

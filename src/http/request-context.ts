@@ -58,3 +58,8 @@ export function accessFor(url: string, declared?: Access): Access {
   if (declared) return declared;
   return url === '/admin' || url.startsWith('/admin/') || url.startsWith('/admin?') ? 'admin' : 'client';
 }
+
+/** Whether the request's logger writes `level`: build costly log fields only then. */
+export function logsAt(request: FastifyRequest, level: 'trace' | 'debug' | 'info'): boolean {
+  return (request.log as FastifyRequest['log'] & { isLevelEnabled(level: string): boolean }).isLevelEnabled(level);
+}

@@ -15,6 +15,7 @@ import { EventContract } from '../core/event-contract.js';
 import { GatewayError } from '../core/gateway-error.js';
 import { estimateTokens } from '../core/tokens.js';
 import type { ChatRequest } from '../core/types.js';
+import { logsAt } from '../http/request-context.js';
 import type { ProtocolAdapter, ResponseMeta } from '../protocols/encoder.js';
 import { emulateTools, type OwnWords } from '../tools/emulate.js';
 import { EventFeed } from './event-feed.js';
@@ -43,7 +44,7 @@ export async function serveChat(
   request.ctx.provider = routes[0]!.provider.id;
   request.ctx.stream = chat.stream;
   // The list is built only when it will be logged: this runs once per request.
-  if (request.log.level === 'debug' || request.log.level === 'trace') request.log.debug({ model: chat.model, routes: routes.map((r) => `${r.provider.id}:${r.upstreamModel} (${r.via})`) }, 'routes planned');
+  if (logsAt(request, 'debug')) request.log.debug({ model: chat.model, routes: routes.map((r) => `${r.provider.id}:${r.upstreamModel} (${r.via})`) }, 'routes planned');
 
   const meta: ResponseMeta = { id: adapter.newId(), model: chat.model, created: Math.floor(Date.now() / 1000) };
   // message_start needs a number before the upstream reports usage: a cheap estimate here (the BPE
