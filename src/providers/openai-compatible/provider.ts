@@ -1,8 +1,8 @@
 // A provider for any OpenAI-compatible Chat Completions endpoint; gpt4free is a preset of it
-// (its key goes in `g4f-api-key`, and models may be pinned to a g4f provider). undici's request
-// API over a keep-alive dispatcher; the client's abort signal goes all the way to the socket.
+// (its key goes in `g4f-api-key`, and models may be pinned to a g4f provider). Calls go through
+// net/upstream-call.ts on a keep-alive dispatcher; the client's abort signal goes all the way to the socket.
 
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { restoreCustomToolCalls, withCustomToolsAsFunctions } from '../../core/custom-tools.js';
 import { GatewayError } from '../../core/gateway-error.js';
 import type { ChatEvent, ChatRequest, ModelInfo } from '../../core/types.js';
@@ -44,8 +44,9 @@ export class OpenAICompatibleProvider implements Provider {
     },
   };
   private readonly dispatcher: Dispatcher;
-  private readonly base: string;
+  /** The base URL split for undici's dispatch: origin, and the path prefix (e.g. /v1). */
   private readonly origin: string;
+  private readonly basePath: string;
   private readonly chatPath: string;
   private readonly chatHeaders: Record<string, string>;
   private discovered: { at: number; models: string[] } | undefined;
@@ -53,10 +54,10 @@ export class OpenAICompatibleProvider implements Provider {
 
   constructor(readonly settings: OpenAICompatibleSettings) {
     this.id = settings.id;
-    this.base = settings.baseUrl.replace(/\/+$/, '');
-    const url = new URL(`${this.base}/chat/completions`);
+    const url = new URL(settings.baseUrl);
     this.origin = url.origin;
-    this.chatPath = `${url.pathname}${url.search}`;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.chatPath = `${this.basePath}/chat/completions`;
     this.chatHeaders = { 'content-type': 'application/json', accept: 'text/event-stream', ...settings.headers };
     this.dispatcher = createDispatcher({ proxy: settings.proxy, connectTimeoutMs: settings.timeouts.connectMs });
   }
@@ -202,29 +203,38 @@ export class OpenAICompatibleProvider implements Provider {
 
   /** GET a JSON document from the upstream (model discovery, g4f's /providers). */
   async getJson(path: string, signal?: AbortSignal): Promise<unknown> {
-    let response: Dispatcher.ResponseData;
+    const call = new UpstreamCall(this.dispatcher, {
+      origin: this.origin,
+      path: `${this.basePath}${path}`,
+      method: 'GET',
+      headers: { accept: 'application/json', ...this.settings.headers },
+      headersTimeout: this.settings.timeouts.firstByteMs,
+      bodyTimeout: this.settings.timeouts.idleMs,
+    });
+    const onAbort = () => call.abort(signal!.reason as Error);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      response = await undiciRequest(`${this.base}${path}`, {
-        method: 'GET',
-        dispatcher: this.dispatcher,
-        headers: { accept: 'application/json', ...this.settings.headers },
-        headersTimeout: this.settings.timeouts.firstByteMs,
-        bodyTimeout: this.settings.timeouts.idleMs,
-        ...(signal ? { signal } : {}),
-      });
-    } catch (error) {
-      throw transportError(error, `Upstream ${this.id}`);
+      let status: number;
+      let text: string;
+      try {
+        status = (await call.response()).status;
+        text = await readCallLimited(call, 8 * 1024 * 1024);
+      } catch (error) {
+        throw transportError(error, `Upstream ${this.id}`);
+      }
+      if (status >= 400) throw upstreamErrorFromBody(parseJson(text) ?? { error: text.slice(0, 500) }, status);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed === undefined) throw new GatewayError('upstream_unavailable', `Upstream ${this.id} sent invalid JSON for ${path}`);
+      return parsed;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
-    const text = await readLimited(response.body, 8 * 1024 * 1024);
-    if (response.statusCode >= 400) throw upstreamErrorFromBody(parseJson(text) ?? { error: text.slice(0, 500) }, response.statusCode);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed === undefined) throw new GatewayError('upstream_unavailable', `Upstream ${this.id} sent invalid JSON for ${path}`);
-    return parsed;
   }
 
   async close(): Promise<void> {
@@ -268,17 +278,6 @@ function mapAll(mapper: ChunkMapper, payloads: string[], events: ChatEvent[]): u
   } catch (error) {
     return error;
   }
-}
-
-async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) break;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The body of an UpstreamCall as text, up to `limit` bytes (the call is ended past it). */
