@@ -2,6 +2,8 @@
 // generator and fakes on core 1), all killed by killAll(), and gateways timed from spawn to their
 // first answered chat completion.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { request } from 'undici';
 import { TOKEN } from './measure.js';
 
@@ -78,4 +80,23 @@ export async function startGateway(entry: string, env: Record<string, string>, p
     g.child.kill('SIGKILL');
     await new Promise((r) => g.child.once('exit', r));
   }
+}
+
+/** A gateway config in `dir` on the mock upstream at `upstreamPort` (models bench*), Gemini off; its path. */
+export function writeMockUpstreamConfig(dir: string, upstreamPort: number): string {
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\ngemini:\n  enabled: false\ng4f:\n  base_url: http://127.0.0.1:${upstreamPort}/v1\n  models: ["bench*"]\n  discover_models: false\n`);
+  return file;
+}
+
+/** Runs a bench script's main: exit 0, or kill what it spawned, print the failure and exit 1. */
+export function runBench(name: string, main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      killAll();
+      process.stderr.write(`${name} failed: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -4,11 +4,11 @@
 // PROFILE_SECONDS. Printed: CPU per request, self time by module and by function, and by the nearest
 // function of ours on the stack (library work charged to the code of ours that called it).
 //   PROFILE_PATH=/v1/chat/completions  PROFILE_STREAM=0|1  PROFILE_MODEL=bench  PROFILE_SECONDS=8
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TOKEN, throughput } from './measure.js';
-import { killAll, pinSelfToCore1, spawnPinned, startGateway } from './processes.js';
+import { throughput } from './measure.js';
+import { killAll, pinSelfToCore1, runBench, spawnPinned, startGateway, writeMockUpstreamConfig } from './processes.js';
 
 interface CallFrame {
   functionName: string;
@@ -101,8 +101,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-profile-'));
   try {
     await spawnPinned(1, path.join(HERE, 'mock-upstream.js'), [String(port)]);
-    const config = path.join(dir, 'config.yaml');
-    writeFileSync(config, `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\ngemini:\n  enabled: false\ng4f:\n  base_url: http://127.0.0.1:${port}/v1\n  models: ["bench*"]\n`);
+    const config = writeMockUpstreamConfig(dir, port);
     const env = { CONFIG_PATH: config, SERVER_HOST: '127.0.0.1', CONFIG_WATCH: 'false' };
     const gateway = await startGateway(path.join(CHECKOUT, 'dist/main.js'), env, port + 1, 1, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
     const url = `${gateway.url}${urlPath}`;
@@ -121,8 +120,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  killAll();
-  process.stderr.write(`bench:profile failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runBench('bench:profile', main);

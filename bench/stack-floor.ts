@@ -2,12 +2,12 @@
 // Three targets on core 0, measured interleaved in one run (medians of BENCH_ROUNDS rounds): the
 // node:http proxy, the same pass-through on Fastify + undici (stack-proxy.ts), and the gateway. The
 // load generator and the mock upstream run on core 1.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gatewayEntry } from './before-tree.js';
-import { TOKEN, median, throughput, type Throughput } from './measure.js';
-import { killAll, pinSelfToCore1, spawnPinned, startGateway } from './processes.js';
+import { median, throughput, type Throughput } from './measure.js';
+import { killAll, pinSelfToCore1, runBench, spawnPinned, startGateway, writeMockUpstreamConfig } from './processes.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -22,8 +22,7 @@ async function main(): Promise<void> {
     await spawnPinned(1, path.join(HERE, 'mock-upstream.js'), [String(base)]);
     const proxy = await spawnPinned(0, path.join(HERE, 'minimal-proxy.js'), [String(base + 1), String(base)]);
     const stack = await spawnPinned(0, path.join(HERE, 'stack-proxy.js'), [String(base + 2), String(base)]);
-    const config = path.join(dir, 'config.yaml');
-    writeFileSync(config, `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\ngemini:\n  enabled: false\ng4f:\n  base_url: http://127.0.0.1:${base}/v1\n  models: ["bench*"]\n`);
+    const config = writeMockUpstreamConfig(dir, base);
     const gateway = await startGateway(gatewayEntry(CHECKOUT), { CONFIG_PATH: config, SERVER_HOST: '127.0.0.1', CONFIG_WATCH: 'false' }, base + 3, 1);
     const targets = [
       { name: 'node:http proxy', port: base + 1, pid: proxy.child.pid! },
@@ -57,8 +56,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  killAll();
-  process.stderr.write(`bench:floor failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runBench('bench:floor', main);

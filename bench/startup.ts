@@ -3,11 +3,11 @@
 // (dist/gateway.js) and the tsc output (dist/main.js), alternating; median of RUNS starts each, wall
 // time and the gateway's own CPU time (on a busy machine wall time swings with the load, CPU less).
 // Usage: node dist-bench/bench/startup.js [runs] [entry ...]   (after npm run build)
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cpuMicros, median, TOKEN } from './measure.js';
-import { killAll, pinSelfToCore1, spawnPinned, startGateway } from './processes.js';
+import { cpuMicros, median } from './measure.js';
+import { killAll, pinSelfToCore1, runBench, spawnPinned, startGateway, writeMockUpstreamConfig } from './processes.js';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 
@@ -22,8 +22,7 @@ async function main(): Promise<void> {
   const cpu = new Map<string, number[]>(entries.map((e) => [e, []]));
   try {
     await spawnPinned(1, path.join(HERE, 'mock-upstream.js'), [String(base)]);
-    const config = path.join(dir, 'config.yaml');
-    writeFileSync(config, `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\ngemini:\n  enabled: false\ng4f:\n  base_url: http://127.0.0.1:${base}/v1\n  models: ["bench*"]\n  discover_models: false\n`);
+    const config = writeMockUpstreamConfig(dir, base);
     const env = { CONFIG_PATH: config, SERVER_HOST: '127.0.0.1', CONFIG_WATCH: 'false', NODE_ENV: 'production' };
     for (let i = 0; i < runs; i++) {
       for (const entry of entries) {
@@ -45,8 +44,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  killAll();
-  process.stderr.write(`bench:startup failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runBench('bench:startup', main);
