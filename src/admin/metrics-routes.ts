@@ -3,7 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { authenticate } from '../http/auth.js';
-import { metrics, registry, type RequestRing } from '../metrics.js';
+import { METRICS_CONTENT_TYPE, metrics, renderMetrics, type RequestRing } from '../metrics.js';
 import { capability, type ProviderRegistry } from '../core/provider.js';
 
 const STATES = ['ok', 'cooling', 'blocked', 'expired', 'no_cookies', 'ip_blocked', 'guest'];
@@ -14,7 +14,7 @@ export function registerMetricsRoutes(app: FastifyInstance, providers: ProviderR
     const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
     for (const account of capability(providers, 'cookieAccounts')?.status() ?? []) counts[String(account.state)]! += 1;
     for (const state of STATES) metrics.accounts.set({ state }, counts[state]!);
-    return reply.type(registry.contentType).send(await registry.metrics());
+    return reply.type(METRICS_CONTENT_TYPE).send(await renderMetrics());
   });
 
   app.get<{ Querystring: { limit?: string } }>('/admin/requests', async (request) => {

@@ -22,7 +22,7 @@ export function trackInflight(app: FastifyInstance): { readonly count: number } 
   // Callback hooks on the request path: an async hook costs a promise and a microtask per request.
   app.addHook('onRequest', (_request, reply, done) => {
     counter.count++;
-    reply.raw.once('close', () => counter.count--);
+    reply.raw.on('close', () => counter.count--); // a response closes once: no `once` wrapper
     done();
   });
   return counter;

@@ -52,7 +52,8 @@ export async function serveChat(
   if (adapter.inputTokensUpfront) meta.inputTokens = estimateTokens(chat);
 
   const controller = new AbortController();
-  reply.raw.once('close', () => {
+  // `on`, not `once`: a response closes once, and `once` wraps every listener per request.
+  reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) controller.abort(new GatewayError('invalid_request', 'client disconnected'));
   });
   const budget = new CallBudget(config.routing.max_upstream_calls);

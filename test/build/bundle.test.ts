@@ -113,9 +113,9 @@ afterAll(async () => {
 });
 
 describe('the bundle', () => {
-  it('keeps the Gemini web provider, ioredis and the tokenizer out of what loads at start', () => {
+  it('keeps the Gemini web provider, ioredis, the tokenizer and prom-client out of what loads at start', () => {
     const atStart = staticClosure('dist/gateway.js');
-    for (const input of ['src/providers/gemini-web/provider.ts', 'node_modules/ioredis/built/index.js', 'node_modules/gpt-tokenizer/']) {
+    for (const input of ['src/providers/gemini-web/provider.ts', 'node_modules/ioredis/built/index.js', 'node_modules/gpt-tokenizer/', 'node_modules/prom-client/index.js']) {
       const file = Object.keys(meta.outputs).find((f) => Object.keys(meta.outputs[f]!.inputs).some((i) => i.startsWith(input.replace(/index\.js$/, ''))) && /\.c?js$/.test(f));
       expect(file, input).toBeDefined();
       expect(atStart.has(file!), `${input} is in ${file}, loaded at start`).toBe(false);
@@ -152,6 +152,19 @@ describe('the bundle', () => {
     expect(loaded).toContain('dist/gateway.js');
     expect(loaded.filter((f) => f.includes('node_modules'))).toEqual([]);
     expect(loaded).not.toContain(chunkWith('src/providers/gemini-web/provider.ts'));
+    expect(loaded).not.toContain(chunkWith('node_modules/prom-client/index.js'));
+  }, 60_000);
+
+  it('loads prom-client on the first /metrics scrape, for the process series', async () => {
+    const gw = await startBundle('metrics', false, 'metrics:\n  public: true\n');
+    expect((await chat(gw.url, false)).status).toBe(200);
+    expect(await gw.loaded()).not.toContain(chunkWith('node_modules/prom-client/index.js'));
+    const scrape = await fetch(`${gw.url}/metrics`);
+    expect(scrape.status).toBe(200);
+    const text = await scrape.text();
+    expect(text).toMatch(/^gateway_requests_total\{route="\/v1\/chat\/completions",model="mock-model",provider="g4f",status="200"\} 1$/m);
+    expect(text).toMatch(/^gateway_process_resident_memory_bytes \d+/m);
+    expect(await gw.loaded()).toContain(chunkWith('node_modules/prom-client/index.js'));
   }, 60_000);
 
   it('loads the Gemini chunk when the config enables Gemini', async () => {
