@@ -29,6 +29,7 @@ import { metrics, RequestRing } from './metrics.js';
 import { registerMetricsRoutes } from './admin/metrics-routes.js';
 import { registerRoutingTable } from './admin/routing-table.js';
 import { registerConsole } from './admin/console.js';
+import { lazyChildLoggerFactory } from './logging/lazy-child.js';
 import { registerUsageRoutes } from './admin/usage-routes.js';
 import { registerLogStream } from './admin/log-stream.js';
 import { accessFor, logsAt, protocolFor } from './http/request-context.js';
@@ -64,6 +65,8 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
     loggerInstance: logs.logger as FastifyBaseLogger,
     // We write our own one-line request log in onResponse (see logRequest).
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
+    // Each request's child logger is made only when something logs through it (logging/lazy-child.ts).
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: startup.server.body_limit,
     // Request ids only need to be unique in this process's logs: a random prefix and a counter.
     genReqId: () => `${REQ_PREFIX}${(++requestCounter).toString(36)}`,
