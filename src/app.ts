@@ -65,7 +65,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
     loggerInstance: logs.logger as FastifyBaseLogger,
     // We write our own one-line request log in onResponse (see logRequest).
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
-    // Each request's child logger is made only when something logs through it (logging/lazy-child.ts).
+    // Request loggers write through this one with req_id first: no pino child per request (logging/lazy-child.ts).
     childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: startup.server.body_limit,
     // Request ids only need to be unique in this process's logs: a random prefix and a counter.

@@ -147,15 +147,17 @@ let processMetrics: Promise<{ metrics(): Promise<string> }> | undefined;
 
 /** The Prometheus text of every series: the gateway's, then prom-client's process and Node.js ones. */
 export async function renderMetrics(): Promise<string> {
-  processMetrics ??= import('prom-client').then((loaded) => {
-    // CommonJS: `default` is its module.exports both under Node's loader and in the bundle (which
-    // does not name the exports of a CommonJS module it imports dynamically).
-    const client = loaded.default;
-    const registry = new client.Registry();
-    client.collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
-    return registry;
-  });
-  processMetrics.catch(() => (processMetrics = undefined)); // a failed load is tried again next scrape
+  if (processMetrics === undefined) {
+    processMetrics = import('prom-client').then((loaded) => {
+      // CommonJS: `default` is its module.exports both under Node's loader and in the bundle (which
+      // does not name the exports of a CommonJS module it imports dynamically).
+      const client = loaded.default;
+      const registry = new client.Registry();
+      client.collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
+      return registry;
+    });
+    processMetrics.catch(() => (processMetrics = undefined)); // a failed load is tried again next scrape
+  }
   let out = '';
   for (const metric of Object.values(metrics)) out += `${metric.render()}\n`;
   return out + (await (await processMetrics).metrics());

@@ -86,8 +86,8 @@ export class LazyChildLogger implements FastifyBaseLogger {
 }
 
 /**
- * Fastify's childLoggerFactory: lazy children for requests. A route with its own level or
- * serializers gets a pino child at once (none has them today).
+ * Fastify's childLoggerFactory: request loggers without a pino child. A route with its own level
+ * or serializers gets a pino child at once (none has them today).
  */
 export function lazyChildLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
   if (options.level !== undefined || options.serializers !== undefined) return logger.child(bindings, options);
