@@ -5,6 +5,8 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
+import { PSID, PSIDTS } from '../test/fakes/gemini-web.js';
+import { loadRunGeminiYaml } from '../test/helpers/gemini.js';
 import { TOKEN } from './measure.js';
 
 export const HAS_TASKSET = (() => {
@@ -86,6 +88,22 @@ export async function startGateway(entry: string, env: Record<string, string>, p
 export function writeMockUpstreamConfig(dir: string, upstreamPort: number): string {
   const file = path.join(dir, 'config.yaml');
   writeFileSync(file, `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\ngemini:\n  enabled: false\ng4f:\n  base_url: http://127.0.0.1:${upstreamPort}/v1\n  models: ["bench*"]\n  discover_models: false\n`);
+  return file;
+}
+
+/** The Gemini model the bench config routes to the fake Gemini web app. */
+export const BENCH_GEMINI_MODEL = 'gemini-3-flash';
+
+/** The bench's gateway config in `dir`: the mock upstream (bench*, gpt-*) and the fake Gemini web app at `geminiUrl`; its path. */
+export function writeBenchConfig(dir: string, upstreamPort: number, geminiUrl: string): string {
+  writeFileSync(path.join(dir, 'gemini.json'), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS }));
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(
+    file,
+    `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\n` +
+      `g4f:\n  base_url: http://127.0.0.1:${upstreamPort}/v1\n  models: ["bench*", "gpt-*"]\n` +
+      loadRunGeminiYaml(path.join(dir, 'gemini.json'), geminiUrl, [BENCH_GEMINI_MODEL]),
+  );
   return file;
 }
 

@@ -4,11 +4,12 @@
 // PROFILE_SECONDS. Printed: CPU per request, self time by module and by function, and by the nearest
 // function of ours on the stack (library work charged to the code of ours that called it).
 //   PROFILE_PATH=/v1/chat/completions  PROFILE_STREAM=0|1  PROFILE_MODEL=bench  PROFILE_SECONDS=8
+// PROFILE_MODEL=gemini-3-flash profiles the Gemini web path against the bench's fake Gemini web app.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { throughput } from './measure.js';
-import { killAll, pinSelfToCore1, runBench, spawnPinned, startGateway, writeMockUpstreamConfig } from './processes.js';
+import { killAll, pinSelfToCore1, runBench, spawnPinned, startGateway, writeBenchConfig, writeMockUpstreamConfig } from './processes.js';
 
 interface CallFrame {
   functionName: string;
@@ -101,7 +102,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-profile-'));
   try {
     await spawnPinned(1, path.join(HERE, 'mock-upstream.js'), [String(port)]);
-    const config = writeMockUpstreamConfig(dir, port);
+    // A Gemini model goes to the fake Gemini web app (the bench's own config); anything else to the mock upstream alone.
+    const gemini = model.startsWith('gemini') ? (await spawnPinned(1, path.join(HERE, 'fake-gemini.js'), [])).line.split(' ')[1]! : undefined;
+    const config = gemini ? writeBenchConfig(dir, port, gemini) : writeMockUpstreamConfig(dir, port);
     const env = { CONFIG_PATH: config, SERVER_HOST: '127.0.0.1', CONFIG_WATCH: 'false' };
     const gateway = await startGateway(path.join(CHECKOUT, 'dist/main.js'), env, port + 1, 1, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
     const url = `${gateway.url}${urlPath}`;

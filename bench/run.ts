@@ -4,14 +4,12 @@
 // Writes the tables to docs/PERFORMANCE.md between the bench markers.
 // Knobs: BENCH_SECONDS (per cell), BENCH_ROUNDS, BENCH_ONLY (substrings of scenario names, comma
 // separated; "paced" for the paced-chunk runs, which a filter otherwise skips), BENCH_BEFORE (git ref).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PSID, PSIDTS } from '../test/fakes/gemini-web.js';
-import { loadRunGeminiYaml } from '../test/helpers/gemini.js';
 import { buildBefore, gatewayEntry, type BeforeTree } from './before-tree.js';
-import { latency, median, memory, pacedChunkCpu, throughput, TOKEN, type Latency, type Throughput } from './measure.js';
-import { HAS_TASKSET, killAll, pinSelfToCore1, spawnPinned, startGateway } from './processes.js';
+import { latency, median, memory, pacedChunkCpu, throughput, type Latency, type Throughput } from './measure.js';
+import { BENCH_GEMINI_MODEL, HAS_TASKSET, killAll, pinSelfToCore1, spawnPinned, startGateway, writeBenchConfig } from './processes.js';
 import { render, writeSection, type Cell, type Results, type Target } from './report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -38,7 +36,7 @@ const TOOLS = [{ type: 'function', function: { name: 'get_weather', description:
 const chat = (model: string, stream: boolean, content = 'Say hello.', tools = false) => ({ model, stream, messages: [{ role: 'user', content }], ...(tools ? { tools: TOOLS } : {}) });
 const anthropic = (stream: boolean) => ({ model: 'bench', stream, max_tokens: 256, messages: [{ role: 'user', content: 'Say hello.' }] });
 const responses = (stream: boolean) => ({ model: 'bench', stream, input: 'Say hello.' });
-const GEMINI = 'gemini-3-flash';
+const GEMINI = BENCH_GEMINI_MODEL;
 
 interface Scenario {
   key: string;
@@ -83,17 +81,6 @@ interface Endpoint {
   pid: number;
 }
 
-function writeConfig(dir: string, upstreamPort: number, geminiUrl: string): string {
-  writeFileSync(path.join(dir, 'gemini.json'), JSON.stringify({ '__Secure-1PSID': PSID, '__Secure-1PSIDTS': PSIDTS }));
-  const file = path.join(dir, 'config.yaml');
-  writeFileSync(
-    file,
-    `auth:\n  bearer_token: ${TOKEN}\nlogging:\n  level: warn\n` +
-      `g4f:\n  base_url: http://127.0.0.1:${upstreamPort}/v1\n  models: ["bench*", "gpt-*"]\n` +
-      loadRunGeminiYaml(path.join(dir, 'gemini.json'), geminiUrl, [GEMINI]),
-  );
-  return file;
-}
 
 /**
  * Cells that failed (an older ref may lack a feature, an upstream may stumble): reported and left
@@ -190,7 +177,7 @@ async function main(): Promise<void> {
     await spawnPinned(1, path.join(HERE, 'mock-upstream.js'), [String(upstreamPort)]);
     const geminiUrl = (await spawnPinned(1, path.join(HERE, 'fake-gemini.js'), [])).line.split(' ')[1]!;
     const proxy = await spawnPinned(0, path.join(HERE, 'minimal-proxy.js'), [String(proxyPort), String(upstreamPort)]);
-    const env = { CONFIG_PATH: writeConfig(dir, upstreamPort, geminiUrl), SERVER_HOST: '127.0.0.1', CONFIG_WATCH: 'false' };
+    const env = { CONFIG_PATH: writeBenchConfig(dir, upstreamPort, geminiUrl), SERVER_HOST: '127.0.0.1', CONFIG_WATCH: 'false' };
 
     // Cold starts, before and after alternating; the last of each stays up for the load runs.
     const startupMs: Results['startupMs'] = {};
