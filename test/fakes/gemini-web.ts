@@ -143,6 +143,8 @@ export interface GenerateRequest {
   authUser: string | null;
   /** The `authorization` header (SAPISIDHASH …), null when absent. */
   authorization: string | null;
+  /** When the answer's connection closed (ms, performance.now()): ended by the fake or by the gateway. */
+  closedAt?: number;
 }
 
 interface Chat {
@@ -603,6 +605,7 @@ export class FakeGemini {
       authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : null,
     };
     const index = this.generates.push(request) - 1;
+    res.once('close', () => (request.closedAt = performance.now()));
     for (const file of files) if (!this.uploads.has(file.id)) return void res.writeHead(400).end();
 
     const tail = [[['di', 95], ['af.httprm', 94, '7261894251703746112', 11]], [['e', 4, null, null, 220]]];
