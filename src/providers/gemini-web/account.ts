@@ -54,8 +54,7 @@ export class Account implements RotatingAccount, SyncedAccount {
    */
   deviceBound = false;
   /** The model Google last said it served this account (`[39]`/`[42]` of an answer). */
-  /** `at`: ms since the epoch (formatted only where shown; this is set on every answer). */
-  lastServed: { id?: string; name?: string; at: number } | undefined;
+  lastServed: { id?: string; name?: string } | undefined;
   /** When the next usage-limit rest ends, if Google said (quota reset time); used once. */
   restUntil: number | undefined;
   private readonly rotation: CookieRotation;

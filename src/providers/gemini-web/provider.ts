@@ -253,7 +253,7 @@ export class GeminiWebProvider implements Provider {
       images: this.images,
       noteServed: (name, served) => {
         const account = this.accounts.get(name);
-        if (account) account.lastServed = { ...served, at: Date.now() };
+        if (account) account.lastServed = served;
       },
     };
   }
