@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGemini, PSID, PSIDTS } from '../fakes/gemini-web.js';
 import { cookieJson, endpointsYaml } from '../helpers/gemini.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway.js';
+import { inflightCount } from '../../src/http/lifecycle.js';
 
 const TOKEN = 'gemini-gateway-token-0000';
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -515,5 +516,38 @@ describe('attachments and images', () => {
     expect(image.headers.get('content-type')).toBe('image/png');
     const forged = await fetch(link.replace(/\.[\w-]+$/, '.AAAA'));
     expect(forged.status).toBe(404);
+  });
+});
+
+describe('client disconnect', () => {
+  // A client that leaves mid-answer ends the StreamGenerate call at once: the answer would otherwise
+  // keep its connection (and an account slot) for its whole length.
+  it('closes the StreamGenerate connection within 1 s of the client leaving', async () => {
+    await gateway();
+    // 30 snapshots 500 ms apart: the answer would hold the connection for 15 s.
+    const snapshots = Array.from({ length: 30 }, (_, i) => ({ text: Array.from({ length: i + 1 }, (_, k) => `word${k}`).join(' ') }));
+    fake.reply = () => ({ snapshots, final: snapshots.at(-1)!, delayMs: 500 });
+    const controller = new AbortController();
+    const res = await fetch(`${t!.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ model: 'gemini-3-pro', stream: true, messages: [{ role: 'user', content: 'count' }] }),
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let seen = '';
+    // Two text deltas seen: the answer is streaming (the words arrive cut anywhere).
+    while (seen.split('"delta":{"content":"').length < 3) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`the stream ended before the first snapshot: ${seen}`);
+      seen += new TextDecoder().decode(value);
+    }
+    expect(fake.generates[0]!.closedAt, 'the answer is still being written').toBeUndefined();
+    const left = performance.now();
+    controller.abort();
+    await waitFor(() => fake.generates[0]?.closedAt !== undefined, 1000);
+    expect(fake.generates[0]!.closedAt! - left).toBeLessThan(1000);
+    await waitFor(() => inflightCount(t!.gw.app) === 0, 1000);
   });
 });
