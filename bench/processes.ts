@@ -91,6 +91,12 @@ export function writeMockUpstreamConfig(dir: string, upstreamPort: number): stri
   return file;
 }
 
+/** The fake Gemini web app (bench/fake-gemini.ts) on core 1; its URL. */
+export async function startFakeGemini(): Promise<string> {
+  const { line } = await spawnPinned(1, path.join(path.dirname(new URL(import.meta.url).pathname), 'fake-gemini.js'), []);
+  return line.split(' ')[1]!;
+}
+
 /** The Gemini model the bench config routes to the fake Gemini web app. */
 export const BENCH_GEMINI_MODEL = 'gemini-3-flash';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { throughput } from './measure.js';
-import { killAll, pinSelfToCore1, runBench, spawnPinned, startGateway, writeBenchConfig, writeMockUpstreamConfig } from './processes.js';
+import { killAll, pinSelfToCore1, runBench, spawnPinned, startFakeGemini, startGateway, writeBenchConfig, writeMockUpstreamConfig } from './processes.js';
 
 interface CallFrame {
   functionName: string;
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   try {
     await spawnPinned(1, path.join(HERE, 'mock-upstream.js'), [String(port)]);
     // A Gemini model goes to the fake Gemini web app (the bench's own config); anything else to the mock upstream alone.
-    const gemini = model.startsWith('gemini') ? (await spawnPinned(1, path.join(HERE, 'fake-gemini.js'), [])).line.split(' ')[1]! : undefined;
+    const gemini = model.startsWith('gemini') ? await startFakeGemini() : undefined;
     const config = gemini ? writeBenchConfig(dir, port, gemini) : writeMockUpstreamConfig(dir, port);
     const env = { CONFIG_PATH: config, SERVER_HOST: '127.0.0.1', CONFIG_WATCH: 'false' };
     const gateway = await startGateway(path.join(CHECKOUT, 'dist/main.js'), env, port + 1, 1, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildBefore, gatewayEntry, type BeforeTree } from './before-tree.js';
 import { latency, median, memory, pacedChunkCpu, throughput, type Latency, type Throughput } from './measure.js';
-import { BENCH_GEMINI_MODEL, HAS_TASKSET, killAll, pinSelfToCore1, spawnPinned, startGateway, writeBenchConfig } from './processes.js';
+import { BENCH_GEMINI_MODEL, HAS_TASKSET, killAll, pinSelfToCore1, spawnPinned, startFakeGemini, startGateway, writeBenchConfig } from './processes.js';
 import { render, writeSection, type Cell, type Results, type Target } from './report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
     const upstreamPort = base;
     const proxyPort = base + 1;
     await spawnPinned(1, path.join(HERE, 'mock-upstream.js'), [String(upstreamPort)]);
-    const geminiUrl = (await spawnPinned(1, path.join(HERE, 'fake-gemini.js'), [])).line.split(' ')[1]!;
+    const geminiUrl = await startFakeGemini();
     const proxy = await spawnPinned(0, path.join(HERE, 'minimal-proxy.js'), [String(proxyPort), String(upstreamPort)]);
     const env = { CONFIG_PATH: writeBenchConfig(dir, upstreamPort, geminiUrl), SERVER_HOST: '127.0.0.1', CONFIG_WATCH: 'false' };
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { median, memory, throughput } from './measure.js';
-import { BENCH_GEMINI_MODEL, killAll, pinSelfToCore1, runBench, spawnPinned, startGateway, writeBenchConfig } from './processes.js';
+import { BENCH_GEMINI_MODEL, killAll, pinSelfToCore1, runBench, spawnPinned, startFakeGemini, startGateway, writeBenchConfig } from './processes.js';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 const ENTRY = path.resolve(HERE, '../../dist/gateway.js');
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-v8-'));
   try {
     await spawnPinned(1, path.join(HERE, 'mock-upstream.js'), [String(base)]);
-    const geminiUrl = (await spawnPinned(1, path.join(HERE, 'fake-gemini.js'), [])).line.split(' ')[1]!;
+    const geminiUrl = await startFakeGemini();
     const env = { CONFIG_PATH: writeBenchConfig(dir, base, geminiUrl), SERVER_HOST: '127.0.0.1', CONFIG_WATCH: 'false' };
     const gateways = [];
     for (const [i, flags] of flagSets.entries()) gateways.push(await startGateway(ENTRY, env, base + 2 + i, 1, flags.split(' ').filter(Boolean)));
