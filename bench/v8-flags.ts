@@ -3,6 +3,7 @@
 // end. What a smaller young generation (the Pi compose file's --max-semi-space-size) buys and costs.
 //   npm run build && tsc -p tsconfig.bench.json && node dist-bench/bench/v8-flags.js ["<flags>" ...]
 // Default flag sets: none, --max-semi-space-size=8, --max-semi-space-size=4. V8_ROUNDS (6), V8_SECONDS (3).
+// A set may carry environment variables for glibc's allocator too: "MALLOC_ARENA_MAX=2 --max-semi-space-size=8".
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,7 +25,15 @@ async function main(): Promise<void> {
     const geminiUrl = await startFakeGemini();
     const env = { CONFIG_PATH: writeBenchConfig(dir, base, geminiUrl), SERVER_HOST: '127.0.0.1', CONFIG_WATCH: 'false' };
     const gateways = [];
-    for (const [i, flags] of flagSets.entries()) gateways.push(await startGateway(ENTRY, env, base + 2 + i, 1, flags.split(' ').filter(Boolean)));
+    const idle: number[] = [];
+    for (const [i, set] of flagSets.entries()) {
+      const words = set.split(' ').filter(Boolean);
+      const setEnv = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+      gateways.push(await startGateway(ENTRY, { ...env, ...setEnv }, base + 2 + i, 1, words.filter((w) => !/^[A-Z_]+=/.test(w))));
+    }
+    // Idle: one request served (start-up), then a second of rest, as in the load bench.
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const g of gateways) idle.push(memory(g.endpoint.pid!).rss);
     const body = { model: BENCH_GEMINI_MODEL, stream: false, messages: [{ role: 'user', content: 'Say hello.' }] };
     const cpu = flagSets.map((): number[] => []);
     // Warm-up: the first seconds under load run 1.5-2x slower (JIT, heap growth); then rounds with the order rotated.
@@ -39,7 +48,7 @@ async function main(): Promise<void> {
     console.log(`Gemini (fake) non-stream, c=64, ${ROUNDS} rounds of ${SECONDS} s, node ${process.version}:`);
     for (const [i, flags] of flagSets.entries()) {
       const { peak } = memory(gateways[i]!.endpoint.pid!);
-      console.log(`  ${(flags || '(no flags)').padEnd(32)} CPU ${median(cpu[i]!).toFixed(0)} µs/request (rounds: ${cpu[i]!.map((c) => c.toFixed(0)).join(' ')}), peak RSS ${peak.toFixed(1)} MiB`);
+      console.log(`  ${(flags || '(no flags)').padEnd(32)} CPU ${median(cpu[i]!).toFixed(0)} µs/request (rounds: ${cpu[i]!.map((c) => c.toFixed(0)).join(' ')}), idle RSS ${idle[i]!.toFixed(1)} MiB, peak RSS ${peak.toFixed(1)} MiB`);
     }
   } finally {
     killAll();

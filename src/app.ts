@@ -99,7 +99,7 @@ export async function buildApp(services: GatewayServices): Promise<FastifyInstan
         protocol: protocolFor(request, declared?.protocol),
         access: accessFor(request.url, declared?.access),
       };
-      request.ctx.tokenName = authenticate(request.ctx.access, request.headers, request.ctx.snapshot.config.auth).tokenName;
+      request.ctx.tokenName = authenticate(request.ctx.access, request.headers, request.ctx.snapshot.config.auth, request.raw.socket).tokenName;
       if (request.ctx.access === 'client') limiter.take(request.ctx.tokenName, request.ctx.snapshot.config.auth.rate_limit);
     } catch (error) {
       done(error as Error);

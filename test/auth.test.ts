@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Provider } from '../src/core/provider.js';
 import { StaticProviderRegistry } from './helpers/scripted-provider.js';
 import { appFor, type TestApp } from './helpers/app.js';
+import { authenticate } from '../src/http/auth.js';
 
 const CLIENT = 'client-token-0123456789';
 const SECOND = 'second-token-abcdefghij';
@@ -105,5 +106,47 @@ describe('authentication', () => {
     });
     expect(ready.body).not.toContain('SECRETVALUE');
     await withProviders.app.close();
+  });
+});
+
+describe('authentication on a keep-alive connection (digest reused per connection)', () => {
+  const auth = (tokens: string[]) => ({ bearer_token: CLIENT, tokens, admin_token: ADMIN }) as unknown as Parameters<typeof authenticate>[2];
+  const check = (headers: Record<string, string>, connection: object, config = auth([SECOND])) => {
+    try {
+      return authenticate('client', headers, config, connection).tokenName;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  it('rejects a different token on the connection that presented a valid one, of any length', () => {
+    const connection = {};
+    expect(check({ authorization: `Bearer ${CLIENT}` }, connection)).toBe('default');
+    expect(check({ authorization: `Bearer ${CLIENT}` }, connection)).toBe('default');
+    const sameLength = `${CLIENT.slice(0, -1)}X`;
+    expect(check({ authorization: `Bearer ${sameLength}` }, connection)).toBe('Invalid API key');
+    expect(check({ authorization: `Bearer ${CLIENT}x` }, connection)).toBe('Invalid API key');
+    expect(check({ authorization: `Bearer ${CLIENT.slice(0, 5)}` }, connection)).toBe('Invalid API key');
+    expect(check({ authorization: `Bearer ${CLIENT}` }, connection)).toBe('default');
+    expect(check({ authorization: `Bearer ${SECOND}` }, connection)).toBe('token-1');
+  });
+
+  it('keeps the two headers apart, and takes a reloaded token list (the cache holds digests, not outcomes)', () => {
+    const connection = {};
+    expect(check({ authorization: 'Bearer wrong-token', 'x-api-key': SECOND }, connection)).toBe('token-1');
+    expect(check({ authorization: `Bearer ${SECOND}`, 'x-api-key': 'wrong-token' }, connection)).toBe('token-1');
+    expect(check({ authorization: 'Bearer wrong-token', 'x-api-key': SECOND }, connection, auth([]))).toBe('Invalid API key');
+    expect(check({ authorization: `Bearer ${CLIENT}` }, connection, auth([]))).toBe('default');
+  });
+
+  it('handles tokens past the padded size and multi-byte tokens', () => {
+    const connection = {};
+    const long = `sk-${'a'.repeat(400)}`;
+    const wide = 'jeton-été-密钥-🔑-0123';
+    expect(check({ 'x-api-key': long }, connection, auth([long, wide]))).toBe('token-1');
+    expect(check({ 'x-api-key': `${long.slice(0, -1)}b` }, connection, auth([long, wide]))).toBe('Invalid API key');
+    expect(check({ 'x-api-key': wide }, connection, auth([long, wide]))).toBe('token-2');
+    expect(check({ 'x-api-key': wide.replace('🔑', '🔒') }, connection, auth([long, wide]))).toBe('Invalid API key');
+    expect(check({ 'x-api-key': wide }, connection, auth([long, wide]))).toBe('token-2');
   });
 });
