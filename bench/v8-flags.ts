@@ -3,6 +3,7 @@
 // end. What a smaller young generation (the Pi compose file's --max-semi-space-size) buys and costs.
 //   npm run build && tsc -p tsconfig.bench.json && node dist-bench/bench/v8-flags.js ["<flags>" ...]
 // Default flag sets: none, --max-semi-space-size=8, --max-semi-space-size=4. V8_ROUNDS (6), V8_SECONDS (3).
+// V8_MODEL (default the Gemini model; `bench` for the mock OpenAI upstream) and V8_STREAM=1 pick the request.
 // A set may carry environment variables for glibc's allocator too: "MALLOC_ARENA_MAX=2 --max-semi-space-size=8".
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     // Idle: one request served (start-up), then a second of rest, as in the load bench.
     await new Promise((r) => setTimeout(r, 1000));
     for (const g of gateways) idle.push(memory(g.endpoint.pid!).rss);
-    const body = { model: BENCH_GEMINI_MODEL, stream: false, messages: [{ role: 'user', content: 'Say hello.' }] };
+    const body = { model: process.env.V8_MODEL ?? BENCH_GEMINI_MODEL, stream: process.env.V8_STREAM === '1', messages: [{ role: 'user', content: 'Say hello.' }] };
     const cpu = flagSets.map((): number[] => []);
     // Warm-up: the first seconds under load run 1.5-2x slower (JIT, heap growth); then rounds with the order rotated.
     for (const g of gateways) await throughput(`${g.url}/v1/chat/completions`, body, 64, 8, g.endpoint.pid!);
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
         cpu[i]!.push((await throughput(`${g.url}/v1/chat/completions`, body, 64, SECONDS, g.endpoint.pid!)).cpuUs);
       }
     }
-    console.log(`Gemini (fake) non-stream, c=64, ${ROUNDS} rounds of ${SECONDS} s, node ${process.version}:`);
+    console.log(`${body.model} ${body.stream ? 'stream' : 'non-stream'}, c=64, ${ROUNDS} rounds of ${SECONDS} s, node ${process.version}:`);
     for (const [i, flags] of flagSets.entries()) {
       const { peak } = memory(gateways[i]!.endpoint.pid!);
       console.log(`  ${(flags || '(no flags)').padEnd(32)} CPU ${median(cpu[i]!).toFixed(0)} µs/request (rounds: ${cpu[i]!.map((c) => c.toFixed(0)).join(' ')}), idle RSS ${idle[i]!.toFixed(1)} MiB, peak RSS ${peak.toFixed(1)} MiB`);

@@ -3,6 +3,7 @@
 // protocol of our clients: they take a canonical ChatRequest and yield canonical ChatEvents.
 
 import type { CallBudget } from './call-budget.js';
+import type { CallSignal } from './call-signal.js';
 import type { ChatEvent, ChatRequest, ModelInfo } from './types.js';
 
 export interface ProviderCapabilities {
@@ -23,8 +24,11 @@ export interface ProviderLog {
 export interface ProviderCallContext {
   /** The model id to send upstream (after alias resolution). */
   upstreamModel: string;
-  /** Aborted when the client disconnects or the request times out: stop upstream work at once. */
-  signal: AbortSignal;
+  /**
+   * Aborted when the client disconnects or the request times out: stop upstream work at once. A
+   * real AbortSignal fits; `abortSignalOf` gives one where a library needs it (core/call-signal.ts).
+   */
+  signal: CallSignal;
   log: ProviderLog;
   requestId: string;
   /** The gateway's own origin as the client reached it (for links the answer carries). */

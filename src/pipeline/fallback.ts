@@ -7,6 +7,7 @@
 // content is never restarted or spliced.
 
 import type { CallBudget } from '../core/call-budget.js';
+import type { CallSignal } from '../core/call-signal.js';
 import { batchesOf } from '../core/event-batches.js';
 import { GatewayError, toGatewayError } from '../core/gateway-error.js';
 import type { ProviderCallContext } from '../core/provider.js';
@@ -89,7 +90,7 @@ export async function openWithFallback(routes: Route[], request: ChatRequest, co
   throw lastError ?? new GatewayError('upstream_unavailable', 'No upstream could serve the request');
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: CallSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const timer = setTimeout(done, ms);

@@ -9,6 +9,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CallBudget } from '../core/call-budget.js';
+import { RequestAbort } from '../core/call-signal.js';
 import { Collector } from '../core/collect.js';
 import { batchesOf } from '../core/event-batches.js';
 import { EventContract } from '../core/event-contract.js';
@@ -51,15 +52,16 @@ export async function serveChat(
   // tokenizer costs ~60 MB and milliseconds); the final count goes out with message_delta.
   if (adapter.inputTokensUpfront) meta.inputTokens = estimateTokens(chat);
 
-  const controller = new AbortController();
+  // Not an AbortController: Node 20's AbortSignal is costly to build (core/call-signal.ts).
+  const abort = new RequestAbort();
   // `on`, not `once`: a response closes once, and `once` wraps every listener per request.
   reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new GatewayError('invalid_request', 'client disconnected'));
+    if (!reply.raw.writableFinished) abort.abort(new GatewayError('invalid_request', 'client disconnected'));
   });
   const budget = new CallBudget(config.routing.max_upstream_calls);
   request.ctx.budget = budget;
   const opened = openWithFallback(routes, chat, {
-    signal: controller.signal,
+    signal: abort,
     log: request.log,
     requestId: request.id,
     origin: originOf(request),
@@ -96,7 +98,7 @@ export async function serveChat(
   request.ctx.stream = true;
   const body = new SseBody(reply.raw, { ...reply.getHeaders(), ...SSE_HEADERS } as Record<string, string>, () => (request.ctx.firstByteAt = performance.now()));
   const stream: StreamState = { feed, usage, contract };
-  void pump(body, encoder, first === TIMEOUT ? pending : first, stream, request, server.sse_ping_interval * 1000, controller.signal);
+  void pump(body, encoder, first === TIMEOUT ? pending : first, stream, request, server.sse_ping_interval * 1000, abort);
   return reply;
 }
 

@@ -4,6 +4,7 @@
 // protocol's end, in one write.
 
 import type { FastifyRequest } from 'fastify';
+import type { CallSignal } from '../core/call-signal.js';
 import type { EventContract } from '../core/event-contract.js';
 import { toGatewayError } from '../core/gateway-error.js';
 import type { ChatEvent } from '../core/types.js';
@@ -31,7 +32,7 @@ export async function pump(
   state: StreamState,
   request: FastifyRequest,
   pingEveryMs: number,
-  signal: AbortSignal,
+  signal: CallSignal,
 ): Promise<void> {
   metrics.inflightStreams.inc();
   const keepAlive = { body, ping: () => encoder.ping(), everyMs: pingEveryMs };

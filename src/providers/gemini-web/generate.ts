@@ -6,6 +6,7 @@
 // and store the finished turn for conversation reuse. A request offering web search gets the sources
 // Gemini used as one `web-search` event before the text, and the text in cited spans (search.ts).
 
+import { abortSignalOf } from '../../core/call-signal.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/gateway-error.js';
 import type { ProviderCallContext } from '../../core/provider.js';
@@ -45,7 +46,9 @@ export interface Attempt {
 
 export async function* generateTurn(turn: TurnContext, request: ChatRequest, context: ProviderCallContext, attempt: Attempt): AsyncIterable<ChatEvent> {
   const { config } = turn;
-  const session = await attempt.account.ready(context.signal);
+  // The web client's calls go through undici's request(), which takes a real AbortSignal.
+  const signal = abortSignalOf(context.signal);
+  const session = await attempt.account.ready(signal);
   const reuse = attempt.reuse;
   const rendered = reuse ? renderTranscript([], request.messages.slice(reuse.length)) : renderTranscript(request.system, request.messages);
   if (request.webSearch?.forced || request.webSearch?.allowedDomains || request.webSearch?.blockedDomains) {
@@ -69,7 +72,7 @@ export async function* generateTurn(turn: TurnContext, request: ChatRequest, con
   for (const [i, part] of (plan.parts ?? []).entries()) {
     if (context.budget && !context.budget.take('history')) throw new GeminiError('upstream_unavailable', 'The upstream call budget ran out while replaying the history', 'none', { code: 'budget_spent', retryable: false });
     const name = `history-${i + 1}.txt`;
-    const id = await session.upload(name, 'text/plain', Buffer.from(part, 'utf8'), context.signal);
+    const id = await session.upload(name, 'text/plain', Buffer.from(part, 'utf8'), signal);
     const prompt = `Part ${i + 1} of ${plan.parts!.length} of our conversation so far is in the attached file ${name}. Read it and reply with the single word OK.`;
     const ack = streamAnswer(turn, session, { prompt, files: [{ id, name }], metadata, modelHeaders: headers, temporary: false, shape: shape(turns) }, context, attempt.account.name, model);
     let step = await ack.next();
@@ -78,8 +81,8 @@ export async function* generateTurn(turn: TurnContext, request: ChatRequest, con
     turns++;
   }
 
-  const files = await uploadAttachments(session, rendered, config, turn.fetching, context.signal);
-  if (plan.file !== undefined) files.push({ id: await session.upload('message.txt', 'text/plain', Buffer.from(plan.file, 'utf8'), context.signal), name: 'message.txt' });
+  const files = await uploadAttachments(session, rendered, config, turn.fetching, signal);
+  if (plan.file !== undefined) files.push({ id: await session.upload('message.txt', 'text/plain', Buffer.from(plan.file, 'utf8'), signal), name: 'message.txt' });
   const params: GenerateParams = { prompt: plan.inline, files, metadata, modelHeaders: headers, temporary: false, shape: shape(turns), ...(request.imageGeneration && !guest ? { imageTool: true } : {}) };
   // The "activity" ping the web app sends before each generation; its answer does not matter.
   void session.rpc('ESY5D', '[[["bard_activity_enabled"]]]').catch(() => undefined);

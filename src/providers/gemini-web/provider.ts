@@ -5,6 +5,7 @@
 // the same account, or fails over to the next account on another egress; after output the failure
 // ends the stream. Offers the cookie-account, image-link and doctor capabilities.
 
+import { abortSignalOf } from '../../core/call-signal.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/gateway-error.js';
 import type { AlertSink, CookieAccounts, Diagnosable, ImageGeneration, ImageLinks as ImageLinkCapability, Provider, ProviderCallContext, ProviderHealth, ProviderLog } from '../../core/provider.js';
@@ -180,7 +181,7 @@ export class GeminiWebProvider implements Provider {
             // the page shows the account signed out (then that is the failure).
             pageReloaded = true;
             reason = 'page';
-            const reread: unknown = await attempt.account.refreshToken(context.signal).then(() => undefined, (e: unknown) => e);
+            const reread: unknown = await attempt.account.refreshToken(abortSignalOf(context.signal)).then(() => undefined, (e: unknown) => e);
             if (!(reread instanceof GeminiError && reread.effect !== 'none')) continue;
             failure = lastError = reread;
           }
@@ -203,7 +204,7 @@ export class GeminiWebProvider implements Provider {
                 continue;
               }
             }
-            if (failure.code === 'usage_limit') await this.restUntilQuotaResets(attempt.account, context.signal);
+            if (failure.code === 'usage_limit') await this.restUntilQuotaResets(attempt.account, abortSignalOf(context.signal));
             attempt.account.mark(failure.effect, failure);
           }
           if (!failure.retryable && !(failure instanceof GeminiError && failure.effect !== 'none')) throw failure;
