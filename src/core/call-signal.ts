@@ -19,7 +19,7 @@ export class RequestAbort implements CallSignal {
   private controller: AbortController | undefined;
 
   /** Like an AbortSignal's: a listener added after the abort is never called; each is called once. */
-  addEventListener(_type: 'abort', listener: () => void): void {
+  addEventListener(_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
     if (!this.aborted) (this.listeners ??= []).push(listener);
   }
 

@@ -87,6 +87,25 @@ describe('plain text chunks', () => {
     );
   });
 
+  it('start with the bytes the generic event writer gives for created and in_progress (the response serialized once)', () => {
+    const requests = [
+      { model: 'm', input: 'hi', stream: true },
+      { model: 'm', input: 'hi', stream: true, instructions: 'Be "brief".\n', max_output_tokens: 50, temperature: 0.2, top_p: 0.9, metadata: { a: 'b' }, store: false, previous_response_id: 'resp_1' },
+      { model: 'm', input: 'hi', stream: true, tools: [{ type: 'function', name: 'f', parameters: { type: 'object' } }], tool_choice: 'required', parallel_tool_calls: false, reasoning: { effort: 'high' }, text: { format: { type: 'json_object' } } },
+    ];
+    for (const body of requests) {
+      const { chat, extras } = decodeResponsesRequest(body);
+      const meta = { id: 'resp_x', model: 'm', created: 1 };
+      const out = responsesAdapter(extras).createEncoder(meta, chat).start();
+      const [created, inProgress] = out.split('\n\n').filter(Boolean).map((event) => JSON.parse(event.slice(event.indexOf('data: ') + 6)) as { response: unknown });
+      const response = created!.response;
+      expect(inProgress!.response).toEqual(response);
+      expect((response as { status: string }).status).toBe('in_progress');
+      const generic = (type: string, sequence: number) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence, response })}\n\n`;
+      expect(out).toBe(generic('response.created', 0) + generic('response.in_progress', 1));
+    }
+  });
+
   it('leave chunks that need repair or carry errors to the full path', () => {
     expect(plainTextDelta(chunk({ content: 'x' }, { error: { message: 'boom' } }))).toBeUndefined();
     expect(plainTextDelta(chunk({ reasoning: 'x' }))).toBeUndefined();

@@ -107,8 +107,13 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   ) {}
 
   start(): string {
-    const response = responseObject(this.shape, 'in_progress', [], null);
-    return this.emit('response.created', { response }) + this.emit('response.in_progress', { response });
+    // The same response twice (created, then in_progress): serialized once. These are the bytes
+    // `emit` would give for { type, sequence_number, response }.
+    const response = JSON.stringify(responseObject(this.shape, 'in_progress', [], null));
+    return (
+      `event: response.created\ndata: {"type":"response.created","sequence_number":${this.seq++},"response":${response}}\n\n` +
+      `event: response.in_progress\ndata: {"type":"response.in_progress","sequence_number":${this.seq++},"response":${response}}\n\n`
+    );
   }
 
   event(event: ChatEvent): string {
