@@ -13,6 +13,12 @@ export interface Cell {
   p50: number;
   p99: number;
   ttfb50: number;
+  /**
+   * Share of the proxy: in each round, this cell's req/s over the proxy's on the floor scenario in
+   * the same round, then the median. (Medians of req/s taken apart can come from rounds the host ran
+   * at different speeds.)
+   */
+  ratio?: number;
 }
 
 export interface Results {
@@ -35,6 +41,7 @@ const pick = <K extends keyof Cell>(cells: Partial<Record<Target, Cell>>, k: K) 
 
 function ratio(results: Results, key: string, target: Target): Value {
   const scenario = results.scenarios.find((s) => s.key === key);
+  if (scenario?.cells[target]?.ratio !== undefined) return scenario.cells[target]!.ratio;
   const floor = results.scenarios.find((s) => s.key === scenario?.floor)?.cells.proxy?.rps;
   const rps = scenario?.cells[target]?.rps;
   return rps !== undefined && floor ? rps / floor : undefined;
@@ -142,7 +149,7 @@ export function render(results: Results): string {
     '',
     ...goalTable(results),
     '',
-    'Ratios divide by the proxy on the same mock upstream: chat rows by the proxy on the same request, translated and Gemini rows by the proxy on chat passthrough of the same kind. Streams are 10 chunks from an instant upstream; "full path" is a tool call the gateway repairs (no `index`, finish_reason `stop`; non-stream: `arguments` as an object). Gemini rows go through the fake Gemini web app (framing, snapshots, reconciliation, tool-call parser), not Google.',
+    'Ratios divide by the proxy on the same mock upstream: chat rows by the proxy on the same request, translated and Gemini rows by the proxy on chat passthrough of the same kind; each is the median over the rounds of the ratio within one round (the host\'s speed drifts between rounds). Streams are 10 chunks from an instant upstream; "full path" is a tool call the gateway repairs (no `index`, finish_reason `stop`; non-stream: `arguments` as an object). Gemini rows go through the fake Gemini web app (framing, snapshots, reconciliation, tool-call parser), not Google.',
   ].join('\n');
 }
 

@@ -127,6 +127,9 @@ async function measureScenarios(list: Scenario[], endpoints: Endpoint[]): Promis
       if (!entry) continue;
       const m = <T>(xs: T[], f: (x: T) => number) => median(xs.map(f));
       cells[e.name] = { rps: m(entry.c64, (x) => x.rps), cpuUs: m(entry.c64, (x) => x.cpuUs), p50: m(entry.c1, (x) => x.p50), p99: m(entry.c1, (x) => x.p99), ttfb50: m(entry.c1, (x) => x.ttfb50) };
+      // The share of the proxy round by round (the floor's proxy cell was measured in the same rounds).
+      const floor = samples.get(`proxy|${s.floor}`)?.c64;
+      if (floor?.length === entry.c64.length) cells[e.name]!.ratio = median(entry.c64.map((x, i) => x.rps / floor[i]!.rps));
     }
     return { key: s.key, floor: s.floor, cells };
   });
